@@ -1,0 +1,1 @@
+//! Fixture harness and end-to-end tests of flowc live in `tests/`.
