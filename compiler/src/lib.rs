@@ -1,1 +1,14 @@
-//! flowc
+//! flowc: the compiler of the `.flow` language.
+//!
+//! The pipeline is `syntax` (text → AST) → `check` (names, types, graph →
+//! a checked model) → backends. The library does no IO: callers hand in a
+//! [`SourceSet`] and get data and diagnostics back.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod diagnostic;
+pub mod source;
+pub mod syntax;
+
+pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity};
+pub use source::{SourceFile, SourceSet};

@@ -1,0 +1,294 @@
+//! The pest parser and the conversion of pest errors into diagnostics.
+//! Input: one source file. Output: pest pairs for `lower`, or E001/E004/E005.
+//! Invariant: pest types never leave `syntax/`.
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::syntax::span::{FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/flow.pest"]
+pub(crate) struct FlowParser;
+
+/// Brackets nested deeper than this are refused before parsing, so that a
+/// hostile file cannot exhaust the parser's stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Parses a whole file into its `file` pair.
+pub(crate) fn parse_pairs(file: FileId, text: &str) -> Result<Pair<'_, Rule>, Diagnostic> {
+    if let Some(d) = check_binary(file, text) {
+        return Err(d);
+    }
+    if let Some(d) = check_nesting(file, text) {
+        return Err(d);
+    }
+    match FlowParser::parse(Rule::file, text) {
+        Ok(mut pairs) => pairs.next().ok_or_else(|| {
+            Diagnostic::new(Code::InternalError, "the parser returned no tree")
+                .primary(Span::new(file, 0..0), "")
+        }),
+        Err(err) => Err(syntax_error(file, text, err)),
+    }
+}
+
+fn check_binary(file: FileId, text: &str) -> Option<Diagnostic> {
+    let at = text.find(|c: char| c == '\0' || (c.is_control() && !c.is_whitespace()))?;
+    let len = text[at..].chars().next().map_or(1, char::len_utf8);
+    Some(
+        Diagnostic::new(Code::InvalidEncoding, "file contains binary data")
+            .primary(Span::new(file, at..at + len), "control character here")
+            .help("`.flow` files are UTF-8 text; check that this is the file you meant"),
+    )
+}
+
+/// Scans brackets (and `list<`) outside strings and comments and reports
+/// the first one that opens a level deeper than [`MAX_NESTING`].
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let (mut brackets, mut angles) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"\"\"\"") {
+            i += 3;
+            while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 3;
+            continue;
+        }
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if rest.starts_with(b"//") => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if rest.starts_with(b"/*") => {
+                // Block comments nest in the grammar, so they count too.
+                brackets += 1;
+                i += 1;
+            }
+            b'*' if rest.starts_with(b"*/") => {
+                brackets = brackets.saturating_sub(1);
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => brackets += 1,
+            b'<' if text[..i].trim_end().ends_with("list") => angles += 1,
+            b'}' | b']' | b')' => brackets = brackets.saturating_sub(1),
+            b'>' => angles = angles.saturating_sub(1),
+            _ => {}
+        }
+        let depth = brackets + angles;
+        if depth > MAX_NESTING {
+            return Some(
+                Diagnostic::new(Code::NestingTooDeep, "nesting too deep")
+                    .primary(
+                        Span::new(file, i..i + 1),
+                        format!("this opens level {depth}"),
+                    )
+                    .help(format!(
+                        "flowc accepts at most {MAX_NESTING} nested brackets; flatten the structure"
+                    )),
+            );
+        }
+        i += 1;
+    }
+    None
+}
+
+fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
+    let at = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let at = at.min(text.len());
+    let found = found_token(text, at);
+    let (message, expected) = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
+            names.sort_unstable();
+            names.dedup();
+            let expected = join_alternatives(&names);
+            (
+                format!("expected {expected}, found {}", found.describe()),
+                expected,
+            )
+        }
+        ErrorVariant::CustomError { message } => (message.clone(), String::new()),
+    };
+    let span = Span::new(file, at..at + found.len);
+    let mut d = Diagnostic::new(Code::Syntax, message).primary(span, "unexpected here");
+    if let Some(help) = syntax_help(text, at, &expected) {
+        d = d.help(help);
+    }
+    d
+}
+
+struct Found {
+    text: Option<String>,
+    len: usize,
+}
+
+impl Found {
+    fn describe(&self) -> String {
+        match &self.text {
+            None => "end of file".to_string(),
+            Some(t) => format!("`{t}`"),
+        }
+    }
+}
+
+/// The word or character at `at`, for "found …".
+fn found_token(text: &str, at: usize) -> Found {
+    let rest = text.get(at..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return Found { text: None, len: 0 };
+    };
+    let word_len = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len())
+    } else if first == '"' {
+        rest[1..]
+            .find(['"', '\n'])
+            .map_or(rest.len(), |i| i + 2)
+            .min(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    let word_len = word_len.min(40);
+    let word_len = (0..=word_len)
+        .rev()
+        .find(|l| rest.is_char_boundary(*l))
+        .unwrap_or(0);
+    let shown = rest[..word_len].replace('\n', "\\n");
+    Found {
+        text: Some(shown),
+        len: word_len,
+    }
+}
+
+fn join_alternatives(names: &[&str]) -> String {
+    match names {
+        [] => "something else".to_string(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Hints for the syntax mistakes people actually make.
+fn syntax_help(text: &str, at: usize, expected: &str) -> Option<String> {
+    let rest = text.get(at..).unwrap_or("");
+    if rest.starts_with('\'') {
+        return Some("strings use double quotes: \"…\"".to_string());
+    }
+    if rest.starts_with("&&") || rest.starts_with("||") {
+        return Some("write `and` / `or` instead of `&&` / `||`".to_string());
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") && expected.contains("`==`") {
+        return Some("comparison is written `==`".to_string());
+    }
+    if rest.starts_with(';') {
+        return Some("statements end at the line break; remove the `;`".to_string());
+    }
+    if expected.contains("a duration") {
+        return Some(
+            "durations are written with a unit: `500ms`, `30s`, `15m`, `2h`, `1d`".to_string(),
+        );
+    }
+    if expected.contains("a declaration") {
+        return Some(
+            "a file holds declarations: event, trigger, filter, transformer, view, route, flow, app, test"
+                .to_string(),
+        );
+    }
+    None
+}
+
+/// Readable names for the rules pest reports as expected.
+fn rule_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::ident => "a name",
+        Rule::field_name | Rule::path => "a field path",
+        Rule::string | Rule::simple_string | Rule::triple_string => "a string",
+        Rule::number => "a number",
+        Rule::duration => "a duration like `30s`",
+        Rule::boolean => "`true` or `false`",
+        Rule::null => "`null`",
+        Rule::kw_event
+        | Rule::kw_trigger
+        | Rule::node_class
+        | Rule::kw_route
+        | Rule::kw_flow
+        | Rule::kw_app
+        | Rule::kw_test => "a declaration",
+        Rule::event_source => "`source`",
+        Rule::event_detail_type => "`detail_type`",
+        Rule::record_field_decl => "an envelope record (`profile`, `data`, `application`)",
+        Rule::record_type | Rule::mapping | Rule::object_value => "`{`",
+        Rule::field_decl => "a field",
+        Rule::type_expr | Rule::named_type | Rule::list_type | Rule::union_type => "a type",
+        Rule::optional_mark => "`?`",
+        Rule::trigger_sdk | Rule::trigger_http | Rule::trigger_s3 => {
+            "a trigger kind (`sdk`, `http`, `s3`)"
+        }
+        Rule::s3_filter | Rule::kw_prefix | Rule::kw_suffix => "`prefix` or `suffix`",
+        Rule::node_outputs => "`->`",
+        Rule::node_param
+        | Rule::param_every
+        | Rule::param_emit
+        | Rule::param_mapping
+        | Rule::param_generic
+        | Rule::mapping_param_name => "a parameter",
+        Rule::threshold | Rule::count_threshold => "a threshold like `10 events or 60s`",
+        Rule::mapping_entry => "a mapping entry `name: value`",
+        Rule::call_expr => "a function call",
+        Rule::when_clause | Rule::kw_when => "`when`",
+        Rule::max_hops_clause | Rule::kw_max_hops => "`max_hops`",
+        Rule::condition
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::paren_expr
+        | Rule::comparison => "a condition",
+        Rule::compare_op => "a comparison operator",
+        Rule::string_op => "`starts_with`, `ends_with`, `matches` or `cidr`",
+        Rule::exists_op => "`exists`",
+        Rule::not_kw => "`not`",
+        Rule::ignore_case => "`ignore_case`",
+        Rule::literal_list => "a list of values",
+        Rule::ident_list => "a name",
+        Rule::app_nodes | Rule::kw_nodes => "`nodes`",
+        Rule::app_flows | Rule::kw_flows => "`flows`",
+        Rule::app_param => "an app setting",
+        Rule::sink_decl | Rule::kw_sink => "`sink`",
+        Rule::test_given | Rule::kw_given => "`given`",
+        Rule::test_advance | Rule::kw_advance => "`advance`",
+        Rule::test_expect | Rule::test_expect_none | Rule::test_expect_state | Rule::kw_expect => {
+            "`expect`"
+        }
+        Rule::object_entry => "a field `name: value`",
+        Rule::list_value => "`[`",
+        Rule::kw_or => "`or`",
+        Rule::kw_and => "`and`",
+        Rule::kw_in => "`in`",
+        Rule::kw_at => "`at`",
+        Rule::kw_none => "`none`",
+        Rule::kw_state => "`state`",
+        Rule::kw_events => "`events`",
+        Rule::kw_every => "`every`",
+        Rule::kw_emit => "`emit`",
+        Rule::kw_http => "`http`",
+        Rule::kw_s3 => "`s3`",
+        _ => "a token",
+    }
+}
