@@ -12,3 +12,6 @@ pub mod syntax;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 pub use source::{SourceFile, SourceSet};
+pub mod check;
+
+pub use check::{check, CheckOptions, Checked};

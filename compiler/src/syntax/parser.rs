@@ -30,7 +30,15 @@ pub(crate) fn parse_pairs(file: FileId, text: &str) -> Result<Pair<'_, Rule>, Di
             Diagnostic::new(Code::InternalError, "the parser returned no tree")
                 .primary(Span::new(file, 0..0), "")
         }),
-        Err(err) => Err(syntax_error(file, text, err)),
+        Err(err) => {
+            // Re-parse with attempt tracking, which finds the literal tokens
+            // (`,`, `}`) pest leaves out of its rule list. Only failing files
+            // pay for it.
+            pest::set_error_detail(true);
+            let detailed = FlowParser::parse(Rule::file, text).err();
+            pest::set_error_detail(false);
+            Err(syntax_error(file, text, detailed.unwrap_or(err)))
+        }
     }
 }
 
@@ -114,7 +122,14 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
     let found = found_token(text, at);
     let (message, expected) = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
+            let mut names: Vec<String> = positives
+                .iter()
+                .filter(|r| **r != Rule::SOI)
+                .map(|r| rule_name(*r).to_string())
+                .collect();
+            if let Some(attempts) = err.parse_attempts() {
+                names.extend(attempts.expected_tokens().iter().filter_map(token_name));
+            }
             names.sort_unstable();
             names.dedup();
             let expected = join_alternatives(&names);
@@ -176,9 +191,27 @@ fn found_token(text: &str, at: usize) -> Found {
     }
 }
 
-fn join_alternatives(names: &[&str]) -> String {
+/// Punctuation tokens pest tried; words are covered by the rule names.
+/// (pest does not export its token type, so this reads its display form.)
+fn token_name(token: &impl std::fmt::Display) -> Option<String> {
+    let text = token.to_string();
+    // Comments, the byte-order mark and the tokens of named rules (strings,
+    // numbers, operators) are already covered by the rule names.
+    const COVERED: &[&str] = &[
+        "/*", "//", "\u{feff}", "\"", "\"\"\"", "-", "_", "==", "!=", "<", "<=", ">", ">=", ".",
+    ];
+    let punctuation = !text.is_empty()
+        && !COVERED.contains(&text.as_str())
+        && !text.contains("..")
+        && !text
+            .chars()
+            .any(|c| c.is_alphanumeric() || c.is_whitespace());
+    punctuation.then(|| format!("`{text}`"))
+}
+
+fn join_alternatives(names: &[String]) -> String {
     match names {
-        [] => "something else".to_string(),
+        [] => "a declaration".to_string(),
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     }
@@ -193,7 +226,7 @@ fn syntax_help(text: &str, at: usize, expected: &str) -> Option<String> {
     if rest.starts_with("&&") || rest.starts_with("||") {
         return Some("write `and` / `or` instead of `&&` / `||`".to_string());
     }
-    if rest.starts_with('=') && !rest.starts_with("==") && expected.contains("`==`") {
+    if rest.starts_with('=') && !rest.starts_with("==") && expected.contains("comparison") {
         return Some("comparison is written `==`".to_string());
     }
     if rest.starts_with(';') {
@@ -203,6 +236,26 @@ fn syntax_help(text: &str, at: usize, expected: &str) -> Option<String> {
         return Some(
             "durations are written with a unit: `500ms`, `30s`, `15m`, `2h`, `1d`".to_string(),
         );
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    const DECLARATIONS: [&str; 9] = [
+        "event",
+        "trigger",
+        "filter",
+        "transformer",
+        "view",
+        "route",
+        "flow",
+        "app",
+        "test",
+    ];
+    if expected.contains("a declaration") && !word.is_empty() {
+        if let Some(help) = crate::diagnostic::did_you_mean(&word, DECLARATIONS) {
+            return Some(help);
+        }
     }
     if expected.contains("a declaration") {
         return Some(
@@ -289,6 +342,6 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::kw_emit => "`emit`",
         Rule::kw_http => "`http`",
         Rule::kw_s3 => "`s3`",
-        _ => "a token",
+        _ => "something else",
     }
 }
