@@ -124,7 +124,6 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<String> = positives
                 .iter()
-                .filter(|r| **r != Rule::SOI)
                 .map(|r| rule_name(*r).to_string())
                 .collect();
             if let Some(attempts) = err.parse_attempts() {
@@ -211,7 +210,7 @@ fn token_name(token: &impl std::fmt::Display) -> Option<String> {
 
 fn join_alternatives(names: &[String]) -> String {
     match names {
-        [] => "a declaration".to_string(),
+        [] => "something else".to_string(),
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     }
@@ -277,7 +276,8 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::duration => "a duration like `30s`",
         Rule::boolean => "`true` or `false`",
         Rule::null => "`null`",
-        Rule::kw_event
+        Rule::file
+        | Rule::kw_event
         | Rule::kw_trigger
         | Rule::node_class
         | Rule::kw_route
