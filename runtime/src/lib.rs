@@ -1,1 +1,2 @@
 //! flow-runtime
+pub mod pattern;
