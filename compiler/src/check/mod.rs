@@ -1,12 +1,29 @@
 //! Checking: AST → [`model::Model`]. Resolves names, infers and checks
 //! types, compiles route conditions to EventBridge patterns and checks the
-//! graph as a whole. Gathers every error of a project in one run.
+//! graph as a whole.
+//!
+//! Input: the ASTs of every file of one project. Output: the model (when
+//! there are no errors) and every diagnostic, sorted by position.
+//! Invariant: one root cause gives one diagnostic — a name that failed to
+//! resolve is remembered and not reported again downstream.
 
+mod apps;
+mod condition;
+mod graph;
 pub mod model;
+mod nodes;
+mod params;
+mod resolve;
+mod template;
+mod types;
 
-use crate::diagnostic::Diagnostics;
+use std::collections::BTreeSet;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::SourceSet;
 use crate::syntax::{self, ast};
+
+pub use types::{resolve_path, Resolved};
 
 /// Options of a check run.
 #[derive(Clone, Debug, Default)]
@@ -73,10 +90,108 @@ pub fn check(sources: &SourceSet, options: &CheckOptions) -> Checked {
         diagnostics.0.extend(ds);
         files.extend(ast);
     }
-    let _ = options;
+    let project = if options.project.is_empty() {
+        "project".to_string()
+    } else {
+        options.project.clone()
+    };
+    let mut ctx = Ctx {
+        sources,
+        diagnostics: Vec::new(),
+        model: model::Model {
+            project,
+            ..model::Model::default()
+        },
+        poisoned: BTreeSet::new(),
+        stuck_nodes: BTreeSet::new(),
+    };
+    ctx.check_files(&files);
+    diagnostics.0.extend(ctx.diagnostics);
     diagnostics.sort();
-    Checked {
-        model: None,
-        diagnostics,
+    let model = (!diagnostics.has_errors()).then_some(ctx.model);
+    Checked { model, diagnostics }
+}
+
+/// State shared by the checking passes.
+pub(crate) struct Ctx<'a> {
+    pub sources: &'a SourceSet,
+    pub diagnostics: Vec<Diagnostic>,
+    pub model: model::Model,
+    /// Names whose declaration failed; uses of them are not reported again.
+    pub poisoned: BTreeSet<String>,
+    /// Nodes whose inputs never got a shape (they wait on their own output).
+    pub stuck_nodes: BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The source text a span covers.
+    pub fn text(&self, span: ast::Span) -> &str {
+        self.sources
+            .get(span.file)
+            .and_then(|f| f.text.get(span.range()))
+            .unwrap_or("")
+    }
+
+    fn check_files(&mut self, files: &[ast::File]) {
+        let decls = resolve::Decls::collect(self, files);
+        for event in &decls.events {
+            self.declare_event(event);
+        }
+        for trigger in &decls.triggers {
+            self.check_trigger(trigger);
+        }
+        self.check_nodes(&decls);
+        self.check_routes(&decls);
+        self.check_graph(&decls);
+        self.check_flows(&decls);
+        self.check_apps(&decls);
+        self.check_tests(&decls);
+    }
+
+    fn declare_event(&mut self, decl: &ast::EventDecl) {
+        let schema = self.lower_event_schema(decl);
+        let source = decl
+            .source
+            .as_ref()
+            .map(|s| s.node.clone())
+            .unwrap_or_else(|| format!("flow.{}", self.model.project));
+        let detail_type = decl
+            .detail_type
+            .as_ref()
+            .map(|s| s.node.clone())
+            .unwrap_or_else(|| decl.name.node.clone());
+        for (what, value) in [("source", &decl.source), ("detail_type", &decl.detail_type)] {
+            if let Some(v) = value {
+                if v.node.is_empty() || v.node.len() > 256 {
+                    let d = Diagnostic::new(
+                        crate::diagnostic::Code::InvalidOperand,
+                        format!("`{what}` must be 1 to 256 characters"),
+                    )
+                    .primary(v.span, "EventBridge rejects this value")
+                    .help(format!("give the event a non-empty, shorter `{what}`"));
+                    self.push(d);
+                }
+            }
+        }
+        self.model.events.insert(
+            decl.name.node.clone(),
+            model::Event {
+                name: decl.name.node.clone(),
+                source,
+                detail_type,
+                schema,
+                origin: model::EventOrigin::Declared,
+                span: decl.name.span,
+            },
+        );
+    }
+
+    /// Event names known so far, for "did you mean".
+    pub fn event_names(&self) -> Vec<String> {
+        self.model.events.keys().cloned().collect()
     }
 }

@@ -79,14 +79,20 @@ impl fmt::Display for Type {
     }
 }
 
-/// A field of a record.
-#[derive(Clone, Debug, PartialEq)]
+/// A field of a record. Equality ignores where it was declared.
+#[derive(Clone, Debug)]
 pub struct Field {
     pub name: String,
     pub ty: Type,
     pub optional: bool,
     /// Where it was declared; `None` for inferred fields.
     pub span: Option<Span>,
+}
+
+impl PartialEq for Field {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.ty == other.ty && self.optional == other.optional
+    }
 }
 
 /// An ordered record of fields.

@@ -1,7 +1,7 @@
 //! The registry of diagnostic codes. A code, once released, keeps its
 //! meaning forever; retired codes stay in this list, commented.
 //! Ranges: E00x syntax, E01x names, E02x types, E03x graph, E04x AWS limits,
-//! W0xx warnings. Every code has a section in docs/diagnostics.md and at
+//! E05x nodes and sinks, W0xx warnings. Every code has a section in docs/diagnostics.md and at
 //! least one fixture under tests/fixtures/ (a meta test checks both).
 
 use std::fmt;
@@ -74,6 +74,9 @@ codes! {
     TooManyCombinations = "E041", "event pattern has too many `$or` combinations";
     TooManyRules = "E042", "too many rules on one event bus";
     TooManyTargets = "E043", "too many targets on one rule";
+    NodeInputs = "E050", "node takes a different number of input events";
+    CustomOutputs = "E051", "custom node outputs must be declared events";
+    InvalidSink = "E052", "invalid sink setting";
     UnconsumedEvent = "W001", "event nobody consumes";
     UnusedEvent = "W002", "event is never produced or used";
     DeadBranch = "W003", "part of a condition can never be true";
