@@ -5,15 +5,18 @@
 //! given — always exactly what calling [`Pattern::matches`] on each would
 //! select.
 //!
-//! How: every `$or` combination ("conjunction") that has a field made only
-//! of exact values (strings, numbers, booleans, null) is filed in an
-//! inverted index under one such field — the one whose values are shared
-//! by the fewest other conjunctions. An event is flattened once along the
-//! union of all pattern paths; each of its leaves is looked up in the index
-//! of its path, and only the conjunctions found there, plus the fallback
-//! list of conjunctions without any exact-value field, are evaluated. A
-//! conjunction can only match if its indexed field is satisfied, which
-//! needs a leaf with one of its exact values, so nothing is missed.
+//! How: the conjunctions (`$or` combinations) of all rules are arranged in
+//! a decision tree over *exact-value fields* (fields whose matchers are all
+//! strings, numbers, booleans or null). A split node names a path; each
+//! conjunction that pins that path is filed under each of its values, the
+//! others go to the node's `rest` branch. The event is flattened once along
+//! the union of all pattern paths; at a split, each event value at the path
+//! selects one child by hash lookup, and `rest` is always followed. The
+//! conjunctions collected at the reached leaves (at most a handful each)
+//! are then evaluated in full, so a conjunction is only skipped when one of
+//! its exact-value fields has no matching value, in which case it could not
+//! match anyway. Cost per event grows with the depth of the tree and the
+//! number of real candidates, not with the number of rules.
 
 use super::event::{Flat, FxMap, Scalar, Trie};
 use super::json::Json;
@@ -32,12 +35,24 @@ enum Key {
     Null,
 }
 
-/// Conjunctions keyed by the exact values of one path.
+/// A decision-tree node (see the module docs).
+#[derive(Debug)]
+enum Node {
+    /// Candidate conjunctions, evaluated in full.
+    Leaf(Box<[u32]>),
+    Split {
+        path: u32,
+        children: Box<Children>,
+        rest: Box<Node>,
+    },
+}
+
+/// Children of a split, by the exact value at the split's path.
 #[derive(Debug, Default)]
-struct PathIndex {
-    strs: FxMap<Box<str>, Vec<u32>>,
-    ips: FxMap<IpAddr, Vec<u32>>,
-    other: FxMap<Key, Vec<u32>>,
+struct Children {
+    strs: FxMap<Box<str>, Node>,
+    ips: FxMap<IpAddr, Node>,
+    other: FxMap<Key, Node>,
 }
 
 #[derive(Debug)]
@@ -53,10 +68,7 @@ pub struct RuleSet {
     fields: Vec<Field>,
     conjs: Vec<Conj>,
     trie: Trie,
-    /// By trie node id.
-    index: Vec<Option<Box<PathIndex>>>,
-    /// Conjunctions evaluated for every event.
-    fallback: Vec<u32>,
+    root: Node,
 }
 
 /// The index keys of a field, if it consists of exact values only.
@@ -75,6 +87,81 @@ fn exact_keys(f: &Field) -> Option<Vec<Key>> {
             _ => None,
         })
         .collect()
+}
+
+/// Staged conjunction during tree building: id and replication so far.
+type Staged = (u32, u32);
+
+/// Conjunctions at most this many are evaluated directly.
+const LEAF_MAX: usize = 6;
+/// A conjunction is copied into at most this many branches in total.
+const MAX_COPIES: u32 = 16;
+
+/// Exact-value fields of one conjunction: (path id, keys).
+type ExactFields = Vec<(u32, Vec<Key>)>;
+
+fn build_node(staged: Vec<Staged>, exact: &[ExactFields], used: &mut Vec<u32>) -> Node {
+    if staged.len() <= LEAF_MAX {
+        return leaf(staged);
+    }
+    // Split on the path pinned by the most conjunctions here.
+    let mut counts: FxMap<u32, usize> = FxMap::default();
+    for &(c, _) in &staged {
+        for (path, _) in &exact[c as usize] {
+            if !used.contains(path) {
+                *counts.entry(*path).or_default() += 1;
+            }
+        }
+    }
+    let Some((path, _)) = counts
+        .into_iter()
+        .max_by_key(|&(p, n)| (n, std::cmp::Reverse(p)))
+    else {
+        return leaf(staged);
+    };
+    let mut groups: Vec<(Key, Vec<Staged>)> = Vec::new();
+    let mut slot: FxMap<Key, usize> = FxMap::default();
+    let mut rest = Vec::new();
+    for (c, copies) in staged {
+        let keys = exact[c as usize]
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, k)| k);
+        match keys {
+            Some(keys) if copies.saturating_mul(keys.len() as u32) <= MAX_COPIES => {
+                let copies = copies * keys.len() as u32;
+                for k in keys {
+                    let i = *slot.entry(k.clone()).or_insert_with(|| {
+                        groups.push((k.clone(), Vec::new()));
+                        groups.len() - 1
+                    });
+                    groups[i].1.push((c, copies));
+                }
+            }
+            _ => rest.push((c, copies)),
+        }
+    }
+    used.push(path);
+    let mut children = Children::default();
+    for (k, g) in groups {
+        let child = build_node(g, exact, used);
+        match k {
+            Key::Str(s) => children.strs.insert(s, child),
+            Key::Ip(ip) => children.ips.insert(ip, child),
+            k => children.other.insert(k, child),
+        };
+    }
+    let rest = build_node(rest, exact, used);
+    used.pop();
+    Node::Split {
+        path,
+        children: Box::new(children),
+        rest: Box::new(rest),
+    }
+}
+
+fn leaf(staged: Vec<Staged>) -> Node {
+    Node::Leaf(staged.into_iter().map(|(c, _)| c).collect())
 }
 
 impl RuleSet {
@@ -99,59 +186,31 @@ impl RuleSet {
                 });
             }
         }
-
-        // Pick, per conjunction, the exact-value field whose keys are the
-        // least shared, so events wake up as few candidates as possible.
         let keys: Vec<Option<Vec<Key>>> = fields.iter().map(exact_keys).collect();
-        let mut freq: FxMap<(u32, &Key), u32> = FxMap::default();
-        for c in &conjs {
-            for &fi in c.fields.iter() {
-                for k in keys[fi as usize].iter().flatten() {
-                    *freq.entry((fields[fi as usize].path_id, k)).or_default() += 1;
-                }
-            }
-        }
-        let mut index: Vec<Option<Box<PathIndex>>> = Vec::new();
-        let mut fallback = Vec::new();
-        for (ci, c) in conjs.iter().enumerate() {
-            let best = c
-                .fields
-                .iter()
-                .filter_map(|&fi| {
-                    let ks = keys[fi as usize].as_ref()?;
+        let exact: Vec<ExactFields> = conjs
+            .iter()
+            .map(|c| {
+                let mut ef: ExactFields = Vec::new();
+                for &fi in c.fields.iter() {
                     let path = fields[fi as usize].path_id;
-                    let cost: u32 = ks.iter().map(|k| freq[&(path, k)]).sum();
-                    Some((cost, fi))
-                })
-                .min();
-            let Some((_, fi)) = best else {
-                fallback.push(ci as u32);
-                continue;
-            };
-            let path = fields[fi as usize].path_id as usize;
-            if index.len() <= path {
-                index.resize_with(path + 1, || None);
-            }
-            let pi = index[path].get_or_insert_with(Box::default);
-            for k in keys[fi as usize].clone().unwrap_or_default() {
-                let list = match k {
-                    Key::Str(s) => pi.strs.entry(s).or_default(),
-                    Key::Ip(ip) => pi.ips.entry(ip).or_default(),
-                    k => pi.other.entry(k).or_default(),
-                };
-                // A field may repeat a value; list each conjunction once.
-                if list.last() != Some(&(ci as u32)) {
-                    list.push(ci as u32);
+                    // One field per path is enough to prune on.
+                    if let Some(k) = &keys[fi as usize] {
+                        if !ef.iter().any(|(p, _)| *p == path) {
+                            ef.push((path, k.clone()));
+                        }
+                    }
                 }
-            }
-        }
+                ef
+            })
+            .collect();
+        let staged = (0..conjs.len() as u32).map(|c| (c, 1)).collect();
+        let root = build_node(staged, &exact, &mut Vec::new());
         RuleSet {
             names,
             fields,
             conjs,
             trie,
-            index,
-            fallback,
+            root,
         }
     }
 
@@ -188,30 +247,8 @@ impl RuleSet {
     }
 
     fn matching_flat(&self, flat: &Flat<'_>) -> Vec<&str> {
-        let mut cands: Vec<u32> = self.fallback.clone();
-        for leaf in &flat.leaves {
-            let Some(Some(pi)) = self.index.get(leaf.path as usize) else {
-                continue;
-            };
-            let hit = match &leaf.val {
-                Scalar::Str(s) => {
-                    if let Some(l) = pi.strs.get(*s) {
-                        cands.extend_from_slice(l);
-                    }
-                    if pi.ips.is_empty() {
-                        None
-                    } else {
-                        parse_ip(s).and_then(|ip| pi.ips.get(&ip))
-                    }
-                }
-                Scalar::Num(n) => pi.other.get(&Key::Num(n.key())),
-                Scalar::Bool(b) => pi.other.get(&Key::Bool(*b)),
-                Scalar::Null => pi.other.get(&Key::Null),
-            };
-            if let Some(l) = hit {
-                cands.extend_from_slice(l);
-            }
-        }
+        let mut cands: Vec<u32> = Vec::new();
+        collect(&self.root, flat, &mut cands);
         cands.sort_unstable();
         cands.dedup();
         // Conjunction ids grow with rule order, so results come out sorted.
@@ -228,5 +265,39 @@ impl RuleSet {
             }
         }
         out
+    }
+}
+
+/// Gathers the candidate conjunctions reachable for this event.
+fn collect(node: &Node, flat: &Flat<'_>, out: &mut Vec<u32>) {
+    match node {
+        Node::Leaf(c) => out.extend_from_slice(c),
+        Node::Split {
+            path,
+            children,
+            rest,
+        } => {
+            for i in flat.range(*path) {
+                let child = match &flat.leaves[i].val {
+                    Scalar::Str(s) => {
+                        if let Some(n) = children.strs.get(*s) {
+                            collect(n, flat, out);
+                        }
+                        if children.ips.is_empty() {
+                            None
+                        } else {
+                            parse_ip(s).and_then(|ip| children.ips.get(&ip))
+                        }
+                    }
+                    Scalar::Num(n) => children.other.get(&Key::Num(n.key())),
+                    Scalar::Bool(b) => children.other.get(&Key::Bool(*b)),
+                    Scalar::Null => children.other.get(&Key::Null),
+                };
+                if let Some(n) = child {
+                    collect(n, flat, out);
+                }
+            }
+            collect(rest, flat, out);
+        }
     }
 }

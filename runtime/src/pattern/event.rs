@@ -102,9 +102,38 @@ pub(crate) struct Trie {
 
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
-    children: FxMap<Box<str>, u32>,
+    /// Children while there are few: a length check and a compare beat
+    /// hashing for the handful of keys most nodes have.
+    small: Vec<(Box<str>, u32)>,
+    /// Children once there are many.
+    map: FxMap<Box<str>, u32>,
     /// Some pattern field ends here: scalar leaves are recorded.
     terminal: bool,
+}
+
+const SMALL_CHILDREN: usize = 8;
+
+impl TrieNode {
+    #[inline]
+    fn child(&self, seg: &str) -> Option<u32> {
+        if self.map.is_empty() {
+            self.small
+                .iter()
+                .find(|(k, _)| k.len() == seg.len() && **k == *seg)
+                .map(|&(_, n)| n)
+        } else {
+            self.map.get(seg).copied()
+        }
+    }
+
+    fn add(&mut self, seg: Box<str>, id: u32) {
+        if self.map.is_empty() && self.small.len() < SMALL_CHILDREN {
+            self.small.push((seg, id));
+        } else {
+            self.map.extend(self.small.drain(..));
+            self.map.insert(seg, id);
+        }
+    }
 }
 
 impl Trie {
@@ -118,12 +147,12 @@ impl Trie {
     pub(crate) fn insert(&mut self, path: &[Box<str>]) -> u32 {
         let mut node = 0usize;
         for seg in path {
-            node = match self.nodes[node].children.get(seg) {
-                Some(&n) => n as usize,
+            node = match self.nodes[node].child(seg) {
+                Some(n) => n as usize,
                 None => {
                     let id = self.nodes.len();
                     self.nodes.push(TrieNode::default());
-                    self.nodes[node].children.insert(seg.clone(), id as u32);
+                    self.nodes[node].add(seg.clone(), id as u32);
                     id
                 }
             };
@@ -137,7 +166,7 @@ impl Trie {
     fn step(&self, node: u32, key: &str) -> Option<u32> {
         let mut n = node;
         for seg in key.split('.') {
-            n = *self.nodes[n as usize].children.get(seg)?;
+            n = self.nodes[n as usize].child(seg)?;
         }
         Some(n)
     }
@@ -185,7 +214,10 @@ impl<'a> Flat<'a> {
     pub(crate) fn build<N: EventNode>(trie: &Trie, event: &'a N) -> Flat<'a> {
         let mut w = Walker {
             trie,
-            flat: Flat::default(),
+            flat: Flat {
+                leaves: Vec::with_capacity(16),
+                chains: Vec::new(),
+            },
             stack: Vec::new(),
             next_array: 0,
         };
