@@ -19,6 +19,7 @@ pub(crate) struct Decls<'a> {
     pub flows: Vec<&'a ast::FlowDecl>,
     pub apps: Vec<&'a ast::AppDecl>,
     pub tests: Vec<&'a ast::TestDecl>,
+    node_index: BTreeMap<&'a str, usize>,
 }
 
 impl<'a> Decls<'a> {
@@ -55,7 +56,10 @@ impl<'a> Decls<'a> {
             match decl {
                 ast::Decl::Event(d) => decls.events.push(d),
                 ast::Decl::Trigger(d) => decls.triggers.push(d),
-                ast::Decl::Node(d) => decls.nodes.push(d),
+                ast::Decl::Node(d) => {
+                    decls.node_index.insert(&d.name.node, decls.nodes.len());
+                    decls.nodes.push(d);
+                }
                 ast::Decl::Route(d) => decls.routes.push(d),
                 ast::Decl::Flow(d) => decls.flows.push(d),
                 ast::Decl::App(d) => decls.apps.push(d),
@@ -66,7 +70,7 @@ impl<'a> Decls<'a> {
     }
 
     pub fn node(&self, name: &str) -> Option<&'a ast::NodeDecl> {
-        self.nodes.iter().copied().find(|n| n.name.node == name)
+        self.node_index.get(name).map(|i| self.nodes[*i])
     }
 }
 

@@ -17,8 +17,15 @@ use span::{FileId, Span};
 /// literal errors in the diagnostics), or only diagnostics.
 pub fn parse_file(id: FileId, file: &SourceFile) -> (Option<ast::File>, Vec<Diagnostic>) {
     if let Some(at) = file.invalid_utf8_at {
+        // `text` is a lossy copy where the invalid bytes became U+FFFD, so
+        // the label covers that whole character (a span on char boundaries).
+        let len = file
+            .text
+            .get(at..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
         let d = Diagnostic::new(Code::InvalidEncoding, "file is not valid UTF-8")
-            .primary(Span::new(id, at..at + 1), "invalid byte here")
+            .primary(Span::new(id, at..at + len), "invalid byte here")
             .help("save the file as UTF-8");
         return (None, vec![d]);
     }
