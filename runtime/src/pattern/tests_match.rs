@@ -536,3 +536,95 @@ fn rule_set_selects_in_rule_order() {
         ["any-shop", "or"]
     );
 }
+
+#[test]
+fn rule_set_with_many_rules_agrees_with_single_patterns() {
+    // Shared and distinct keys, multi-valued fields, IP and numeric keys,
+    // fields with many values (replication cap) and rules without exact
+    // fields, enough of them for several split levels.
+    let mut rules = Vec::new();
+    for i in 0..300 {
+        let text = match i % 6 {
+            0 => format!(
+                r#"{{"source":["app{}"],"detail-type":["T{}"],"detail":{{"s":["A","B"]}}}}"#,
+                i % 7,
+                i % 11
+            ),
+            1 => format!(
+                r#"{{"source":["app{}"],"detail":{{"n":[{}, 3e2],"ip":["10.0.0.{}"]}}}}"#,
+                i % 7,
+                i % 5,
+                i % 3
+            ),
+            2 => format!(
+                r#"{{"detail-type":["T{}"],"detail":{{"s":[{{"prefix":"A"}}]}}}}"#,
+                i % 11
+            ),
+            3 => {
+                let many: Vec<String> = (0..20).map(|k| format!(r#""v{k}""#)).collect();
+                format!(
+                    r#"{{"source":[{m}],"detail-type":[{m}],"detail":{{"s":[{m}]}}}}"#,
+                    m = many.join(",")
+                )
+            }
+            4 => format!(
+                r#"{{"$or":[{{"source":["app{}"]}},{{"detail":{{"n":[{{"numeric":[">",{}]}}]}}}}]}}"#,
+                i % 7,
+                i % 50
+            ),
+            _ => format!(r#"{{"detail":{{"s":[{{"anything-but":"A{}"}}]}}}}"#, i % 4),
+        };
+        rules.push((format!("r{i}"), pat(&text)));
+    }
+    let rs = RuleSet::new(rules.clone());
+    let mut total = 0;
+    for i in 0..200 {
+        let ev = serde_json::json!({
+            "source": if i % 9 == 0 { format!("v{}", i % 20) } else { format!("app{}", i % 7) },
+            "detail-type": if i % 9 == 0 { format!("v{}", i % 13) } else { format!("T{}", i % 11) },
+            "detail": {
+                "s": if i % 4 == 0 { serde_json::json!(["A", format!("v{}", i % 20)]) } else { serde_json::json!(format!("A{}", i % 5)) },
+                "n": if i % 3 == 0 { serde_json::json!(300.0) } else { serde_json::json!(i % 60) },
+                "ip": format!("10.0.0.{}", i % 4),
+            }
+        });
+        let expected: Vec<&str> = rules
+            .iter()
+            .filter(|(_, p)| p.matches(&ev))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        total += expected.len();
+        assert_eq!(rs.matching(&ev), expected, "{ev}");
+    }
+    assert!(total > 1000, "too few matches to be meaningful: {total}");
+}
+
+#[test]
+fn deep_nesting_and_escapes() {
+    // An event nested 1000 levels deep, matched by a dotted 1000-segment path.
+    let depth = 1000;
+    let ev = format!(r#"{}"x"{}"#, r#"{"a":"#.repeat(depth), "}".repeat(depth));
+    let path = vec!["a"; depth].join(".");
+    assert!(pat(&format!(r#"{{"{path}":["x"]}}"#))
+        .matches_json(&ev)
+        .unwrap());
+    // A pattern nested 300 levels deep.
+    let text = format!(r#"{}["x"]{}"#, r#"{"a":"#.repeat(300), "}".repeat(300));
+    let p = pat(&text);
+    let ev300 = format!(r#"{}"x"{}"#, r#"{"a":"#.repeat(300), "}".repeat(300));
+    assert!(p.matches_json(&ev300).unwrap());
+    assert!(Pattern::parse(&format!("{}1{}", "[".repeat(1200), "]".repeat(1200))).is_err());
+    // Escapes, including surrogate pairs, in patterns and events.
+    let p = pat(r#"{"k\u00e9y":["\ud83d\ude00\n\"\\\/"]}"#);
+    assert!(m(&p.to_string(), r#"{"kéy":"😀\n\"\\/"}"#));
+    assert!(Pattern::parse(r#"{"a":["\ud83d"]}"#).is_err());
+    assert!(Pattern::parse(r#"{"a":["\x"]}"#).is_err());
+    assert!(Pattern::parse("{\"a\":[\"\u{1}\"]}").is_err());
+}
+
+#[test]
+fn types_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Pattern>();
+    assert_send_sync::<RuleSet>();
+}

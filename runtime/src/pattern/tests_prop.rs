@@ -145,6 +145,30 @@ fn event() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Checks the RuleSet against one-by-one matching on every event.
+fn compare(patterns: &[Pattern], events: &[Value]) -> Result<(), TestCaseError> {
+    let rules: Vec<(String, Pattern)> = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("r{i}"), p.clone()))
+        .collect();
+    let rs = RuleSet::new(rules.clone());
+    for ev in events {
+        let expected: Vec<&str> = rules
+            .iter()
+            .filter(|(_, p)| p.matches(ev))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        prop_assert_eq!(&rs.matching(ev), &expected, "event {}", ev);
+        let text = ev.to_string();
+        prop_assert_eq!(&rs.matching_json(&text).unwrap(), &expected);
+        for (_, p) in &rules {
+            prop_assert_eq!(p.explain(ev).is_none(), p.matches(ev));
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -153,24 +177,19 @@ proptest! {
         patterns in prop::collection::vec(pattern(), 1..30),
         events in prop::collection::vec(event(), 1..8),
     ) {
-        let rules: Vec<(String, Pattern)> = patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (format!("r{i}"), p.clone()))
-            .collect();
-        let rs = RuleSet::new(rules.clone());
-        for ev in &events {
-            let expected: Vec<&str> = rules
-                .iter()
-                .filter(|(_, p)| p.matches(ev))
-                .map(|(n, _)| n.as_str())
-                .collect();
-            prop_assert_eq!(&rs.matching(ev), &expected, "event {}", ev);
-            let text = ev.to_string();
-            prop_assert_eq!(&rs.matching_json(&text).unwrap(), &expected);
-            for (_, p) in &rules {
-                prop_assert_eq!(p.explain(ev).is_none(), p.matches(ev));
-            }
-        }
+        compare(&patterns, &events)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(30))]
+
+    /// Enough rules for a deep decision tree.
+    #[test]
+    fn rule_set_equals_one_by_one_many_rules(
+        patterns in prop::collection::vec(pattern(), 60..150),
+        events in prop::collection::vec(event(), 1..12),
+    ) {
+        compare(&patterns, &events)?;
     }
 }
