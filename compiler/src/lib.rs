@@ -15,3 +15,4 @@ pub use source::{SourceFile, SourceSet};
 pub mod check;
 
 pub use check::{check, CheckOptions, Checked};
+pub mod codegen;

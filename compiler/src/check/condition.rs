@@ -1155,7 +1155,12 @@ app Shop { nodes Count sink S = s3(Counted) { key "x/{{profile.user}}.json" } }
     /// or the error codes.
     fn detail(cond: &str) -> Result<serde_json::Value, Vec<Code>> {
         let text = format!("{EVENT}\nroute Order -> Count when {cond}\n");
-        let checked = check(&SourceSet::single("t.flow", text), &CheckOptions { project: "t".into() });
+        let checked = check(
+            &SourceSet::single("t.flow", text),
+            &CheckOptions {
+                project: "t".into(),
+            },
+        );
         let errors: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
         let Some(model) = checked.model else {
             return Err(errors);
@@ -1168,61 +1173,150 @@ app Shop { nodes Count sink S = s3(Counted) { key "x/{{profile.user}}.json" } }
 
     #[test]
     fn comparisons_map_to_eventbridge_operators() {
-        assert_eq!(detail(r#"data.status == "PAID""#).unwrap(), json!({"data": {"status": ["PAID"]}}));
-        assert_eq!(detail(r#"data.status != "PAID""#).unwrap(), json!({"data": {"status": [{"anything-but": ["PAID"]}]}}));
-        assert_eq!(detail(r#"data.status == "paid" ignore_case"#).unwrap(), json!({"data": {"status": [{"equals-ignore-case": "paid"}]}}));
-        assert_eq!(detail(r#"data.status starts_with "p" ignore_case"#).unwrap(), json!({"data": {"status": [{"prefix": {"equals-ignore-case": "p"}}]}}));
-        assert_eq!(detail(r#"data.status ends_with ".png""#).unwrap(), json!({"data": {"status": [{"suffix": ".png"}]}}));
-        assert_eq!(detail(r#"data.status matches "a*b""#).unwrap(), json!({"data": {"status": [{"wildcard": "a*b"}]}}));
-        assert_eq!(detail(r#"profile.ip cidr "10.0.0.0/24""#).unwrap(), json!({"profile": {"ip": [{"cidr": "10.0.0.0/24"}]}}));
-        assert_eq!(detail("data.note exists").unwrap(), json!({"data": {"note": [{"exists": true}]}}));
-        assert_eq!(detail("not data.note exists").unwrap(), json!({"data": {"note": [{"exists": false}]}}));
-        assert_eq!(detail("data.total > 1 and data.total <= 5").unwrap(), json!({"data": {"total": [{"numeric": [">", 1, "<=", 5]}]}}));
-        assert_eq!(detail("data.qty in [1, 2]").unwrap(), json!({"data": {"qty": [1, 2]}}));
-        assert_eq!(detail(r#"data.kind not in ["a", "b"]"#).unwrap(), json!({"data": {"kind": [{"anything-but": ["a", "b"]}]}}));
-        assert_eq!(detail("data.paid == true").unwrap(), json!({"data": {"paid": [true]}}));
-        assert_eq!(detail("data.note == null").unwrap(), json!({"data": {"note": [null]}}));
-        assert_eq!(detail(r#"data.tags == "x""#).unwrap(), json!({"data": {"tags": ["x"]}}));
-        assert_eq!(detail(r#"data.items.sku == "A" and data.items.n > 2"#).unwrap(),
-            json!({"data": {"items": {"sku": ["A"], "n": [{"numeric": [">", 2]}]}}}));
+        assert_eq!(
+            detail(r#"data.status == "PAID""#).unwrap(),
+            json!({"data": {"status": ["PAID"]}})
+        );
+        assert_eq!(
+            detail(r#"data.status != "PAID""#).unwrap(),
+            json!({"data": {"status": [{"anything-but": ["PAID"]}]}})
+        );
+        assert_eq!(
+            detail(r#"data.status == "paid" ignore_case"#).unwrap(),
+            json!({"data": {"status": [{"equals-ignore-case": "paid"}]}})
+        );
+        assert_eq!(
+            detail(r#"data.status starts_with "p" ignore_case"#).unwrap(),
+            json!({"data": {"status": [{"prefix": {"equals-ignore-case": "p"}}]}})
+        );
+        assert_eq!(
+            detail(r#"data.status ends_with ".png""#).unwrap(),
+            json!({"data": {"status": [{"suffix": ".png"}]}})
+        );
+        assert_eq!(
+            detail(r#"data.status matches "a*b""#).unwrap(),
+            json!({"data": {"status": [{"wildcard": "a*b"}]}})
+        );
+        assert_eq!(
+            detail(r#"profile.ip cidr "10.0.0.0/24""#).unwrap(),
+            json!({"profile": {"ip": [{"cidr": "10.0.0.0/24"}]}})
+        );
+        assert_eq!(
+            detail("data.note exists").unwrap(),
+            json!({"data": {"note": [{"exists": true}]}})
+        );
+        assert_eq!(
+            detail("not data.note exists").unwrap(),
+            json!({"data": {"note": [{"exists": false}]}})
+        );
+        assert_eq!(
+            detail("data.total > 1 and data.total <= 5").unwrap(),
+            json!({"data": {"total": [{"numeric": [">", 1, "<=", 5]}]}})
+        );
+        assert_eq!(
+            detail("data.qty in [1, 2]").unwrap(),
+            json!({"data": {"qty": [1, 2]}})
+        );
+        assert_eq!(
+            detail(r#"data.kind not in ["a", "b"]"#).unwrap(),
+            json!({"data": {"kind": [{"anything-but": ["a", "b"]}]}})
+        );
+        assert_eq!(
+            detail("data.paid == true").unwrap(),
+            json!({"data": {"paid": [true]}})
+        );
+        assert_eq!(
+            detail("data.note == null").unwrap(),
+            json!({"data": {"note": [null]}})
+        );
+        assert_eq!(
+            detail(r#"data.tags == "x""#).unwrap(),
+            json!({"data": {"tags": ["x"]}})
+        );
+        assert_eq!(
+            detail(r#"data.items.sku == "A" and data.items.n > 2"#).unwrap(),
+            json!({"data": {"items": {"sku": ["A"], "n": [{"numeric": [">", 2]}]}}})
+        );
     }
 
     #[test]
     fn not_is_pushed_down() {
-        assert_eq!(detail("not (data.total > 5)").unwrap(), json!({"data": {"total": [{"numeric": ["<=", 5]}]}}));
-        assert_eq!(detail(r#"not (data.status starts_with "x")"#).unwrap(), json!({"data": {"status": [{"anything-but": {"prefix": "x"}}]}}));
-        assert_eq!(detail(r#"not (data.status == "a" or data.status == "b")"#).unwrap(), json!({"data": {"status": [{"anything-but": ["a", "b"]}]}}));
-        assert_eq!(detail("not (data.total > 1 and data.total < 5)").unwrap(),
-            json!({"data": {"total": [{"numeric": ["<=", 1]}, {"numeric": [">=", 5]}]}}));
+        assert_eq!(
+            detail("not (data.total > 5)").unwrap(),
+            json!({"data": {"total": [{"numeric": ["<=", 5]}]}})
+        );
+        assert_eq!(
+            detail(r#"not (data.status starts_with "x")"#).unwrap(),
+            json!({"data": {"status": [{"anything-but": {"prefix": "x"}}]}})
+        );
+        assert_eq!(
+            detail(r#"not (data.status == "a" or data.status == "b")"#).unwrap(),
+            json!({"data": {"status": [{"anything-but": ["a", "b"]}]}})
+        );
+        assert_eq!(
+            detail("not (data.total > 1 and data.total < 5)").unwrap(),
+            json!({"data": {"total": [{"numeric": ["<=", 1]}, {"numeric": [">=", 5]}]}})
+        );
     }
 
     #[test]
     fn or_on_one_field_is_one_leaf_and_across_fields_is_dollar_or() {
-        assert_eq!(detail(r#"data.status == "a" or data.status starts_with "b""#).unwrap(),
-            json!({"data": {"status": ["a", {"prefix": "b"}]}}));
-        assert_eq!(detail(r#"data.qty == 1 and (data.status == "a" or data.total > 3)"#).unwrap(),
-            json!({"data": {"qty": [1]}, "$or": [{"data": {"status": ["a"]}}, {"data": {"total": [{"numeric": [">", 3]}]}}]}));
+        assert_eq!(
+            detail(r#"data.status == "a" or data.status starts_with "b""#).unwrap(),
+            json!({"data": {"status": ["a", {"prefix": "b"}]}})
+        );
+        assert_eq!(
+            detail(r#"data.qty == 1 and (data.status == "a" or data.total > 3)"#).unwrap(),
+            json!({"data": {"qty": [1]}, "$or": [{"data": {"status": ["a"]}}, {"data": {"total": [{"numeric": [">", 3]}]}}]})
+        );
         // Absorption: `a or (a and b)` is `a`.
-        assert_eq!(detail(r#"data.qty == 1 or (data.qty == 1 and data.status == "x")"#).unwrap(),
-            json!({"data": {"qty": [1]}}));
+        assert_eq!(
+            detail(r#"data.qty == 1 or (data.qty == 1 and data.status == "x")"#).unwrap(),
+            json!({"data": {"qty": [1]}})
+        );
     }
 
     #[test]
     fn equal_bounds_become_an_exact_number() {
-        assert_eq!(detail("data.total >= 5 and data.total <= 5").unwrap(), json!({"data": {"total": [5]}}));
-        assert_eq!(detail("data.qty == 3 and data.qty > 1").unwrap(), json!({"data": {"qty": [3]}}));
+        assert_eq!(
+            detail("data.total >= 5 and data.total <= 5").unwrap(),
+            json!({"data": {"total": [5]}})
+        );
+        assert_eq!(
+            detail("data.qty == 3 and data.qty > 1").unwrap(),
+            json!({"data": {"qty": [3]}})
+        );
     }
 
     #[test]
     fn contradictions_and_inexpressible_conditions() {
-        assert_eq!(detail(r#"data.status == "a" and data.status == "b""#), Err(vec![Code::NeverMatches]));
-        assert_eq!(detail("data.total > 5 and data.total < 2"), Err(vec![Code::NeverMatches]));
-        assert_eq!(detail(r#"data.status starts_with "a" and data.status starts_with "b""#), Err(vec![Code::NeverMatches]));
-        assert_eq!(detail(r#"data.status starts_with "a" and data.status ends_with "b""#), Err(vec![Code::NotExpressible]));
-        assert_eq!(detail(r#"not (profile.ip cidr "10.0.0.0/8")"#), Err(vec![Code::NotExpressible]));
-        assert_eq!(detail("data.total > 1 and data.total != 5"), Err(vec![Code::NotExpressible]));
+        assert_eq!(
+            detail(r#"data.status == "a" and data.status == "b""#),
+            Err(vec![Code::NeverMatches])
+        );
+        assert_eq!(
+            detail("data.total > 5 and data.total < 2"),
+            Err(vec![Code::NeverMatches])
+        );
+        assert_eq!(
+            detail(r#"data.status starts_with "a" and data.status starts_with "b""#),
+            Err(vec![Code::NeverMatches])
+        );
+        assert_eq!(
+            detail(r#"data.status starts_with "a" and data.status ends_with "b""#),
+            Err(vec![Code::NotExpressible])
+        );
+        assert_eq!(
+            detail(r#"not (profile.ip cidr "10.0.0.0/8")"#),
+            Err(vec![Code::NotExpressible])
+        );
+        assert_eq!(
+            detail("data.total > 1 and data.total != 5"),
+            Err(vec![Code::NotExpressible])
+        );
         assert_eq!(detail("data.paid != true"), Err(vec![Code::NotExpressible]));
-        let warned = detail(r#"data.qty == 1 or (data.status == "a" and data.status == "b")"#).unwrap();
+        let warned =
+            detail(r#"data.qty == 1 or (data.status == "a" and data.status == "b")"#).unwrap();
         assert_eq!(warned, json!({"data": {"qty": [1]}}));
     }
 
@@ -1232,12 +1326,30 @@ app Shop { nodes Count sink S = s3(Counted) { key "x/{{profile.user}}.json" } }
         assert_eq!(detail(r#"data.total == "5""#), Err(vec![Code::ValueType]));
         assert_eq!(detail("data.qty == 1.5"), Err(vec![Code::ValueType]));
         assert_eq!(detail(r#"data.kind == "d""#), Err(vec![Code::ValueType]));
-        assert_eq!(detail("data.status exists"), Err(vec![Code::ExistsOnRequired]));
-        assert_eq!(detail(r#"data.qty starts_with "1""#), Err(vec![Code::OperatorType]));
-        assert_eq!(detail(r#"profile.ip cidr "10.0.0.0/32""#), Err(vec![Code::InvalidOperand]));
-        assert_eq!(detail(r#"data.status matches "a**""#), Err(vec![Code::InvalidOperand]));
+        assert_eq!(
+            detail("data.status exists"),
+            Err(vec![Code::ExistsOnRequired])
+        );
+        assert_eq!(
+            detail(r#"data.qty starts_with "1""#),
+            Err(vec![Code::OperatorType])
+        );
+        assert_eq!(
+            detail(r#"profile.ip cidr "10.0.0.0/32""#),
+            Err(vec![Code::InvalidOperand])
+        );
+        assert_eq!(
+            detail(r#"data.status matches "a**""#),
+            Err(vec![Code::InvalidOperand])
+        );
         assert_eq!(detail("data.status == null"), Err(vec![Code::ValueType]));
-        assert_eq!(detail(r#"data.items == "x""#), Err(vec![Code::OperatorType]));
-        assert_eq!(detail(r#"data.stauts == "x""#), Err(vec![Code::UnknownField]));
+        assert_eq!(
+            detail(r#"data.items == "x""#),
+            Err(vec![Code::OperatorType])
+        );
+        assert_eq!(
+            detail(r#"data.stauts == "x""#),
+            Err(vec![Code::UnknownField])
+        );
     }
 }
