@@ -20,9 +20,14 @@
 //!   exactly the names [`Pattern::matches`] would select, in rule order.
 //!
 //! Invariants: a `Pattern` is always valid (constructed only by parsing);
-//! matching never panics and never allocates per rule; paths compare as
-//! dot-joined strings, so the key `"a.b"` and the nested path `a` → `b` are
-//! the same field (event-ruler behaviour).
+//! matching never panics and does not allocate per rule; an event that is
+//! not a JSON object matches nothing; paths compare as dot-joined strings,
+//! so the key `"a.b"` and the nested path `a` → `b` are the same field
+//! (event-ruler behaviour), and a pattern naming one path both ways must
+//! satisfy both. Numbers: see `number.rs` for the exact definition of
+//! "representable as binary64" (finite, no underflow, and either the
+//! shortest round-trip form of its double or that double's exact value).
+//! Pattern length is counted in Unicode scalar values.
 
 mod cidr;
 mod compiled;
