@@ -315,14 +315,18 @@ mod tests {
         assert!(parse_expect_header("// expect:").is_err());
     }
 
-    fn diagnostics_of(text: &str) -> Diagnostics {
-        let sources = SourceSet::single("t.flow", text);
-        flowc::check(&sources, &CheckOptions::default()).diagnostics
+    fn diagnostics_of(codes: &[Code]) -> Diagnostics {
+        Diagnostics(
+            codes
+                .iter()
+                .map(|c| flowc::Diagnostic::new(*c, "test"))
+                .collect(),
+        )
     }
 
     #[test]
     fn verify_holds_fixtures_to_their_promise() {
-        let broken = diagnostics_of("evnt E {}");
+        let broken = diagnostics_of(&[Code::Syntax, Code::UnconsumedEvent]);
         let e001: BTreeSet<Code> = [Code::Syntax].into();
         let e002: BTreeSet<Code> = [Code::InvalidEscape].into();
         assert!(verify(Outcome::Fails, Some(&e001), &broken).is_ok());
@@ -330,10 +334,15 @@ mod tests {
         // A wrong header, or a failing file in `valid/`, is reported.
         assert!(verify(Outcome::Fails, Some(&e002), &broken).is_err());
         assert!(verify(Outcome::Passes, Some(&e001), &broken).is_err());
-        let clean = diagnostics_of("event E {}");
+        let clean = diagnostics_of(&[]);
         assert!(verify(Outcome::Passes, None, &clean).is_ok());
         assert!(verify(Outcome::Fails, None, &clean).is_err());
         assert!(verify(Outcome::Passes, Some(&e001), &clean).is_err());
+        // In `valid/`, warnings must be listed.
+        let warned = diagnostics_of(&[Code::UnconsumedEvent]);
+        let w001: BTreeSet<Code> = [Code::UnconsumedEvent].into();
+        assert!(verify(Outcome::Passes, None, &warned).is_err());
+        assert!(verify(Outcome::Passes, Some(&w001), &warned).is_ok());
     }
 
     #[test]

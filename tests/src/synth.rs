@@ -10,21 +10,38 @@
 //! nothing, so a project holds no warning, and the checker does all of its
 //! work (names, types, conditions, graph) on every unit.
 //!
+//! One limit cannot be kept at scale: a unit needs [`RULES_PER_UNIT`]
+//! EventBridge rules and a project's bus allows [`MAX_RULES_PER_BUS`], so a
+//! project of more than [`MAX_VALID_UNITS`] units (about 1,200
+//! declarations) also gets the single whole-project error E042 (too many
+//! rules). Everything else stays valid; [`Project::expected_codes`] says
+//! what to expect.
+//!
 //! The output is deterministic: the same `n` gives the same text.
 //!
 //! ```
 //! let p = flowc_tests::synth::project(1_000);
 //! assert!(p.declarations >= 1_000);
 //! let checked = flowc::check(&p.sources(), &p.options());
-//! assert!(!checked.diagnostics.has_errors());
+//! let codes: Vec<_> = checked.diagnostics.iter().map(|d| d.code).collect();
+//! assert_eq!(codes, p.expected_codes());
 //! ```
 
 use std::fmt::Write as _;
 
-use flowc::{CheckOptions, SourceFile, SourceSet};
+use flowc::{CheckOptions, Code, SourceFile, SourceSet};
 
 /// Top-level declarations in one unit.
 pub const DECLARATIONS_PER_UNIT: usize = 12;
+
+/// EventBridge rules of one unit (its three routes).
+pub const RULES_PER_UNIT: usize = 3;
+
+/// Rules EventBridge allows on one bus (the checker's E042 limit).
+pub const MAX_RULES_PER_BUS: usize = 300;
+
+/// The most units a project can hold without E042.
+pub const MAX_VALID_UNITS: usize = MAX_RULES_PER_BUS / RULES_PER_UNIT;
 
 /// Units written to one file (so a project has `units / 10` files).
 pub const UNITS_PER_FILE: usize = 10;
@@ -41,6 +58,8 @@ pub struct Project {
     pub lines: usize,
     /// Bytes in all files.
     pub bytes: usize,
+    /// Units in the project.
+    pub units: usize,
 }
 
 impl Project {
@@ -57,6 +76,16 @@ impl Project {
     pub fn options(&self) -> CheckOptions {
         CheckOptions {
             project: "synth".to_string(),
+        }
+    }
+
+    /// The diagnostics `flowc::check` should report: none, or only E042
+    /// when the project has more than [`MAX_VALID_UNITS`] units.
+    pub fn expected_codes(&self) -> Vec<Code> {
+        if self.units > MAX_VALID_UNITS {
+            vec![Code::TooManyRules]
+        } else {
+            Vec::new()
         }
     }
 
@@ -92,6 +121,7 @@ pub fn project(declarations: usize) -> Project {
         declarations: units * DECLARATIONS_PER_UNIT,
         lines,
         bytes,
+        units,
     }
 }
 
@@ -191,14 +221,22 @@ mod tests {
         assert_eq!(p.files.len(), 84_usize.div_ceil(UNITS_PER_FILE));
     }
 
-    #[test]
-    fn generated_projects_parse_cleanly() {
-        let p = project(240);
+    fn codes(p: &Project) -> Vec<Code> {
         let checked = flowc::check(&p.sources(), &p.options());
-        assert!(
-            checked.diagnostics.is_empty(),
-            "{:?}",
-            checked.diagnostics.iter().next()
-        );
+        checked.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn generated_projects_are_valid() {
+        let p = project(MAX_VALID_UNITS * DECLARATIONS_PER_UNIT);
+        assert_eq!(p.units, MAX_VALID_UNITS);
+        assert_eq!(codes(&p), Vec::<Code>::new());
+    }
+
+    #[test]
+    fn only_the_rule_limit_breaks_at_scale() {
+        let p = project((MAX_VALID_UNITS + 1) * DECLARATIONS_PER_UNIT);
+        assert_eq!(codes(&p), vec![Code::TooManyRules]);
+        assert_eq!(codes(&p), p.expected_codes());
     }
 }
