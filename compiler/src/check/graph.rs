@@ -353,13 +353,27 @@ impl Ctx<'_> {
                 break;
             }
         }
-        let has_producer = |ctx: &Self, e: &str| {
-            decls.triggers.iter().any(|t| t.event.node == e)
-                || ctx
-                    .model
-                    .nodes
-                    .values()
-                    .any(|n| n.outputs.iter().any(|o| o == e))
+        // A trigger naming an unknown event is already an error; what it was
+        // meant to produce is unknown, so reachability would only guess.
+        // Likewise for a custom node that declares no outputs (E051).
+        let unknown_outputs = decls
+            .nodes
+            .iter()
+            .any(|n| n.kind.node == "custom" && n.outputs.is_empty());
+        if unknown_outputs
+            || decls
+                .triggers
+                .iter()
+                .any(|t| !self.model.events.contains_key(&t.event.node))
+        {
+            return;
+        }
+        // Producers come from the declarations, so a node that failed to
+        // check still counts as producing what it declares.
+        let declared_outputs: BTreeSet<String> =
+            decls.nodes.iter().flat_map(|n| outputs_of(n)).collect();
+        let has_producer = |_: &Self, e: &str| {
+            decls.triggers.iter().any(|t| t.event.node == e) || declared_outputs.contains(e)
         };
         let mut diags = Vec::new();
         for node in self.model.nodes.values() {
@@ -413,6 +427,29 @@ impl Ctx<'_> {
                 "add a trigger (`trigger {first}Source = sdk -> {first}`) or a node that emits `{first}`"
             ));
             diags.push(d);
+        }
+        for app in &decls.apps {
+            for sink in &app.sinks {
+                let e = &sink.event.node;
+                if self.model.events.contains_key(e)
+                    && !has_producer(self, e)
+                    && !self.poisoned.contains(e)
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::UnproducedSinkEvent,
+                            format!(
+                                "sink `{}` stores `{e}`, which nothing produces",
+                                sink.name.node
+                            ),
+                        )
+                        .primary(sink.event.span, "no trigger or node produces this event")
+                        .help(format!(
+                            "add a trigger for `{e}` or a node that emits it, or remove the sink"
+                        )),
+                    );
+                }
+            }
         }
         for d in diags {
             self.push(d);

@@ -119,6 +119,18 @@ impl Ctx<'_> {
             self.poison_node(node);
             return false;
         };
+        if kind != "custom" && !node.outputs.is_empty() {
+            let span = node.outputs[0]
+                .span
+                .to(node.outputs[node.outputs.len() - 1].span);
+            let d = Diagnostic::new(
+                Code::CustomOutputs,
+                format!("a {kind} does not declare outputs with `->`"),
+            )
+            .primary(span, "only custom nodes list their outputs")
+            .help("built-in nodes say what they produce with `emit Name` in their body");
+            self.push(d);
+        }
         if let Some(class) = class {
             if *class != node.class.node {
                 let d = Diagnostic::new(

@@ -79,6 +79,17 @@ impl Ctx<'_> {
         ParamSet { params: set }
     }
 
+    fn zero_duration(&mut self, span: Span) {
+        self.push(
+            Diagnostic::new(
+                Code::InvalidLiteral,
+                "a window of zero never holds anything",
+            )
+            .primary(span, "must be more than zero")
+            .help("write a positive duration like `30s`, `15m` or `2h`"),
+        );
+    }
+
     fn wrong_kind(&mut self, param: &ast::Param, expected: &str) {
         let d = Diagnostic::new(
             Code::ParameterKind,
@@ -126,6 +137,10 @@ impl Ctx<'_> {
     pub(super) fn param_duration(&mut self, set: &ParamSet<'_>, name: &str) -> Option<u64> {
         let p = set.get(name)?;
         match &p.value {
+            ast::ParamValue::Duration(d) if d.node == 0 => {
+                self.zero_duration(d.span);
+                None
+            }
             ast::ParamValue::Duration(d) => Some(d.node),
             _ => {
                 self.wrong_kind(p, "a duration like `30s`");
@@ -154,7 +169,13 @@ impl Ctx<'_> {
     ) -> Option<&'p ast::Threshold> {
         let p = set.get(name)?;
         match &p.value {
-            ast::ParamValue::Threshold(t) => Some(t),
+            ast::ParamValue::Threshold(t) => {
+                if let Some(time) = t.time.as_ref().filter(|t| t.node == 0) {
+                    self.zero_duration(time.span);
+                    return None;
+                }
+                Some(t)
+            }
             _ => {
                 self.wrong_kind(p, "a threshold like `10 events or 60s`");
                 None

@@ -75,11 +75,12 @@ codes! {
     TooManyRules = "E042", "too many rules on one event bus";
     TooManyTargets = "E043", "too many targets on one rule";
     NodeInputs = "E050", "node takes a different number of input events";
-    CustomOutputs = "E051", "custom node outputs must be declared events";
+    CustomOutputs = "E051", "node outputs declared wrongly";
     InvalidSink = "E052", "invalid sink setting";
     UnconsumedEvent = "W001", "event nobody consumes";
     UnusedEvent = "W002", "event is never produced or used";
     DeadBranch = "W003", "part of a condition can never be true";
+    UnproducedSinkEvent = "W004", "sink stores an event nothing produces";
 }
 
 impl fmt::Display for Code {

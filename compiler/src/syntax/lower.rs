@@ -788,7 +788,8 @@ impl Lowerer {
                     Some(b) => (b.as_str(), b.as_span().start()),
                     None => ("", span.start as usize + 3),
                 };
-                Spanned::new(self.unescape(text, start), span)
+                let text = self.unescape(text, start);
+                Spanned::new(dedent(&text), span)
             }
             _ => self.lower_simple_string(kind),
         }
@@ -908,20 +909,51 @@ impl Lowerer {
             .ok()
             .and_then(|n| n.checked_mul(factor));
         match millis {
-            Some(ms) if ms > 0 && ms <= MAX_DURATION_MS => Spanned::new(ms, span),
+            Some(ms) if ms <= MAX_DURATION_MS => Spanned::new(ms, span),
             _ => {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::InvalidLiteral,
                         format!("duration `{text}` is out of range"),
                     )
-                    .primary(span, "must be more than zero and at most 365 days")
+                    .primary(span, "must be at most 365 days")
                     .help("write a duration like `500ms`, `30s`, `15m`, `2h` or `1d`"),
                 );
                 Spanned::new(1_000, span)
             }
         }
     }
+}
+
+/// Triple-quoted strings drop the line break after the opening quotes, the
+/// indentation common to all lines and the whitespace before the closing
+/// quotes, so that multi-line prompts can be indented with the code.
+fn dedent(text: &str) -> String {
+    let text = text
+        .strip_prefix("\r\n")
+        .or_else(|| text.strip_prefix('\n'))
+        .unwrap_or(text);
+    let trimmed_end = match text.rfind('\n') {
+        Some(i) if text[i + 1..].trim().is_empty() => &text[..i],
+        _ => text,
+    };
+    let indent = trimmed_end
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let lines: Vec<&str> = trimmed_end
+        .lines()
+        .map(|l| {
+            if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start_matches([' ', '\t'])
+            }
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// The longest duration flowc accepts (windows, thresholds, test clocks).
