@@ -16,3 +16,20 @@ pub mod check;
 
 pub use check::{check, CheckOptions, Checked};
 pub mod codegen;
+
+/// Checks a project and, when it has no errors, generates every artifact.
+/// Warnings come back with the outputs; errors instead of them.
+pub fn build(
+    sources: &SourceSet,
+    options: &CheckOptions,
+    format: codegen::TemplateFormat,
+) -> Result<(codegen::Outputs, Diagnostics), Diagnostics> {
+    let checked = check(sources, options);
+    match checked.model {
+        Some(model) => Ok((
+            codegen::emit_all(&model, sources, format),
+            checked.diagnostics,
+        )),
+        None => Err(checked.diagnostics),
+    }
+}

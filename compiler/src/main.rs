@@ -37,6 +37,27 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Check a project and write template, rules, schemas and graph.json.
+    Build {
+        /// The project directory (or a single file).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output directory.
+        #[arg(short, long, default_value = "build")]
+        out: PathBuf,
+        /// Template format.
+        #[arg(long, value_enum, default_value_t = TemplateFormatArg::Json)]
+        format: TemplateFormatArg,
+        /// Colour in human output.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TemplateFormatArg {
+    Json,
+    Yaml,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -67,20 +88,89 @@ fn main() -> ExitCode {
             deny_warnings,
             color,
         } => check(&paths, format, deny_warnings, color),
+        Command::Build {
+            path,
+            out,
+            format,
+            color,
+        } => build(&path, &out, format, color),
     }
 }
 
-fn check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> ExitCode {
-    let stderr_tty = std::io::stderr().is_terminal();
-    let style = TextStyle {
+fn text_style(color: Color) -> TextStyle {
+    TextStyle {
         color: match color {
-            Color::Auto => stderr_tty && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
             Color::Always => true,
             Color::Never => false,
         },
         unicode: true,
         width: 100,
+    }
+}
+
+fn build(path: &Path, out: &Path, format: TemplateFormatArg, color: Color) -> ExitCode {
+    let sources = match load_project(path) {
+        Ok(sources) => sources,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
     };
+    let format = match format {
+        TemplateFormatArg::Json => flowc::codegen::TemplateFormat::Json,
+        TemplateFormatArg::Yaml => flowc::codegen::TemplateFormat::Yaml,
+    };
+    let style = text_style(color);
+    let result = flowc::build(&sources, &flowc::CheckOptions::for_path(path), format);
+    let (outputs, diagnostics) = match result {
+        Ok(ok) => ok,
+        Err(diagnostics) => {
+            for d in diagnostics.iter() {
+                eprint!("{}", render_text(d, &sources, style));
+            }
+            eprintln!("build failed: {} error(s)", diagnostics.error_count());
+            return ExitCode::from(1);
+        }
+    };
+    for d in diagnostics.iter() {
+        eprint!("{}", render_text(d, &sources, style));
+    }
+    match write_outputs(out, &outputs) {
+        Ok(()) => {
+            eprintln!("wrote {} file(s) to {}", outputs.len(), out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes generated files; the generated subdirectories are emptied first so
+/// that a removed route leaves no stale rule file behind.
+fn write_outputs(out: &Path, outputs: &flowc::codegen::Outputs) -> std::io::Result<()> {
+    for sub in ["rules", "schemas"] {
+        let dir = out.join(sub);
+        if dir.is_dir() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+    }
+    for (rel, text) in outputs {
+        let target = out.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, text)?;
+    }
+    Ok(())
+}
+
+fn check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> ExitCode {
+    let style = text_style(color);
     let mut failed = false;
     for path in paths {
         let sources = match load_project(path) {

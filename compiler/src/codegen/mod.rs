@@ -5,10 +5,12 @@
 //! `check` rejects first. Output is deterministic (sorted maps, no clocks).
 
 pub mod cfn;
+pub mod graph;
 pub mod schema;
 
 use std::collections::BTreeMap;
 
+use crate::check::model::Model;
 use crate::source::SourceSet;
 use crate::syntax::span::Span;
 
@@ -37,4 +39,40 @@ pub fn logical_id(name: &str, kind: &str) -> String {
     }
     id.push_str(kind);
     id
+}
+
+/// Everything `flowc build` writes, from a checked model:
+/// `template.json` (or `.yaml`), `graph.json`, `rules/<rule>.json` (the
+/// event pattern of each rule) and `schemas/<event>.json`.
+pub fn emit_all(model: &Model, sources: &SourceSet, format: TemplateFormat) -> Outputs {
+    let mut out = Outputs::new();
+    let graph = graph::emit_graph(model, sources);
+    out.insert("graph.json".to_string(), graph.to_json());
+    for route in &model.routes {
+        out.insert(format!("rules/{}.json", route.name), pretty(&route.pattern));
+    }
+    for event in model.events.values() {
+        out.insert(
+            format!("schemas/{}.json", event.name),
+            pretty(&schema::event_schema(event, &model.project)),
+        );
+    }
+    let template = cfn::emit_template(model, sources);
+    match format {
+        TemplateFormat::Json => {
+            let text = serde_json::to_string_pretty(&template).unwrap_or_default();
+            out.insert("template.json".to_string(), text + "\n");
+        }
+        TemplateFormat::Yaml => {
+            let text = serde_saphyr::to_string(&template).unwrap_or_default();
+            out.insert("template.yaml".to_string(), text);
+        }
+    }
+    out
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
 }
