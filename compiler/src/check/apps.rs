@@ -43,7 +43,7 @@ impl Ctx<'_> {
                 if !path.node.starts_with('/') || path.node.contains(char::is_whitespace) {
                     self.push(
                         Diagnostic::new(
-                            Code::InvalidOperand,
+                            Code::InvalidTrigger,
                             format!("`{}` is not an HTTP path", path.node),
                         )
                         .primary(path.span, "expected a path like \"/ingest/frames\"")
@@ -61,7 +61,7 @@ impl Ctx<'_> {
             } => {
                 if !valid_bucket(&bucket.node) {
                     self.push(
-                        Diagnostic::new(Code::InvalidOperand, format!("`{}` is not a valid S3 bucket name", bucket.node))
+                        Diagnostic::new(Code::InvalidTrigger, format!("`{}` is not a valid S3 bucket name", bucket.node))
                             .primary(bucket.span, "S3 rejects this name")
                             .help("bucket names are 3–63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit"),
                     );
@@ -75,7 +75,7 @@ impl Ctx<'_> {
                 if !has_object {
                     self.push(
                         Diagnostic::new(
-                            Code::ParameterKind,
+                            Code::InvalidTrigger,
                             format!(
                                 "S3 trigger `{}` needs an `object` field in `{}`",
                                 trigger.name.node, event.name
@@ -213,7 +213,15 @@ impl Ctx<'_> {
                             ),
                         )
                         .primary(node.span, "no node has this name")
-                        .maybe_help(did_you_mean(&node.node, names.iter().map(String::as_str))),
+                        .help(
+                            did_you_mean(&node.node, names.iter().map(String::as_str))
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "declare the node, or remove `{}` from `nodes`",
+                                        node.node
+                                    )
+                                }),
+                        ),
                     );
                 }
             }
@@ -335,7 +343,9 @@ impl Ctx<'_> {
                                 format!("unknown document format `{}`", f.node),
                             )
                             .primary(f.span, "expected \"json\" or \"markdown\"")
-                            .maybe_help(did_you_mean(&f.node, ["json", "markdown"])),
+                            .help(did_you_mean(&f.node, ["json", "markdown"]).unwrap_or_else(|| {
+                                "documents are written as `format \"json\"` or `format \"markdown\"`".to_string()
+                            })),
                         );
                     }
                 }
@@ -606,14 +616,27 @@ impl Ctx<'_> {
                         self.push(
                             Diagnostic::new(
                                 Code::TestValue,
-                                format!(
-                                    "`{}` has no field `{}`",
-                                    if at.is_empty() { event } else { at },
-                                    name.node
-                                ),
+                                if at.is_empty() {
+                                    format!("`{event}` has no record `{}`", name.node)
+                                } else {
+                                    format!("`{at}` of `{event}` has no field `{}`", name.node)
+                                },
                             )
                             .primary(name.span, "unknown field")
-                            .maybe_help(did_you_mean(&name.node, record.names())),
+                            .help(
+                                did_you_mean(&name.node, record.names()).unwrap_or_else(|| {
+                                    let names: Vec<String> =
+                                        record.names().map(|n| format!("`{n}`")).collect();
+                                    format!(
+                                        "the fields here are {}",
+                                        if names.is_empty() {
+                                            "(none)".to_string()
+                                        } else {
+                                            names.join(", ")
+                                        }
+                                    )
+                                }),
+                            ),
                         );
                         ok = false;
                         continue;

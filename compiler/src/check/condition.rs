@@ -197,7 +197,7 @@ impl Ctx<'_> {
                 for list in lists {
                     if acc.len().saturating_mul(list.len()) > MAX_COMBINATIONS * 4 {
                         self.push(
-                            Diagnostic::new(Code::TooManyCombinations, "condition expands to too many combinations")
+                            Diagnostic::new(Code::TooManyCombinations, format!("the event pattern would have more than {} `$or` combinations", MAX_COMBINATIONS),)
                                 .primary(*span, format!("more than {MAX_COMBINATIONS} `$or` branches"))
                                 .help("EventBridge allows at most 1000 combinations; split the route or use `in [...]`"),
                         );

@@ -152,7 +152,7 @@ impl Ctx<'_> {
             }
         }
         let chars = pattern.to_string().chars().count();
-        if chars > MAX_PATTERN_CHARS {
+        if ok && chars > MAX_PATTERN_CHARS {
             self.push(
                 Diagnostic::new(
                     Code::PatternTooLong,
@@ -459,14 +459,26 @@ impl Ctx<'_> {
     fn check_consumption(&mut self, decls: &Decls<'_>) {
         // Declared inputs count even for nodes that failed to check, so an
         // error in a node does not also warn about its input.
+        let dropped_nodes = decls.dropped.iter().filter_map(|d| match d {
+            ast::Decl::Node(n) => Some(n),
+            _ => None,
+        });
+        let dropped_apps = decls.dropped.iter().filter_map(|d| match d {
+            ast::Decl::App(a) => Some(a),
+            _ => None,
+        });
         let consumed: BTreeSet<String> = decls
             .nodes
             .iter()
+            .copied()
+            .chain(dropped_nodes)
             .flat_map(|n| n.inputs.iter().map(|i| i.node.clone()))
             .chain(
                 decls
                     .apps
                     .iter()
+                    .copied()
+                    .chain(dropped_apps)
                     .flat_map(|a| a.sinks.iter().map(|s| s.event.node.clone())),
             )
             .collect();
@@ -478,6 +490,14 @@ impl Ctx<'_> {
         let mut diags = Vec::new();
         for event in self.model.events.values() {
             if consumed.contains(&event.name) || self.poisoned.contains(&event.name) {
+                continue;
+            }
+            // A typo elsewhere (E011) probably meant this event.
+            let meant = self
+                .unknown_names
+                .iter()
+                .any(|u| crate::diagnostic::closest(u, [event.name.as_str()]).is_some());
+            if meant {
                 continue;
             }
             let produced = triggered.contains(&event.name)

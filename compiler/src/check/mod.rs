@@ -104,6 +104,7 @@ pub fn check(sources: &SourceSet, options: &CheckOptions) -> Checked {
         },
         poisoned: BTreeSet::new(),
         stuck_nodes: BTreeSet::new(),
+        unknown_names: Vec::new(),
     };
     ctx.check_files(&files);
     diagnostics.0.extend(ctx.diagnostics);
@@ -121,10 +122,24 @@ pub(crate) struct Ctx<'a> {
     pub poisoned: BTreeSet<String>,
     /// Nodes whose inputs never got a shape (they wait on their own output).
     pub stuck_nodes: BTreeSet<String>,
+    /// Event names referenced but never declared (reported as E011).
+    pub unknown_names: Vec<String>,
 }
 
 impl Ctx<'_> {
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub fn push(&mut self, mut diagnostic: Diagnostic) {
+        // Messages are built from type and kind names ("a {ty}"); fix the
+        // article once here instead of at every format string.
+        if diagnostic.code == crate::diagnostic::Code::UnknownEvent {
+            if let Some(name) = diagnostic.message.split('`').rev().nth(1) {
+                self.unknown_names.push(name.to_string());
+            }
+        }
+        diagnostic.message = fix_articles(&diagnostic.message);
+        diagnostic.help = diagnostic.help.map(|h| fix_articles(&h));
+        for label in &mut diagnostic.labels {
+            label.message = fix_articles(&label.message);
+        }
         self.diagnostics.push(diagnostic);
     }
 
@@ -193,5 +208,39 @@ impl Ctx<'_> {
     /// Event names known so far, for "did you mean".
     pub fn event_names(&self) -> Vec<String> {
         self.model.events.keys().cloned().collect()
+    }
+}
+
+/// "a int" → "an int", "a `every`" → "an `every`" (vowel letters a, e, i, o;
+/// "a union" stays).
+fn fix_articles(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("a ") {
+        let at_word_start =
+            i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        let next = rest[i + 2..].trim_start_matches('`').chars().next();
+        out.push_str(&rest[..i]);
+        if at_word_start && next.is_some_and(|c| matches!(c, 'a' | 'e' | 'i' | 'o')) {
+            out.push_str("an ");
+        } else {
+            out.push_str("a ");
+        }
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod article_tests {
+    #[test]
+    fn articles_follow_the_next_word() {
+        assert_eq!(
+            super::fix_articles("is a int, a object, a `every` and a union"),
+            "is an int, an object, an `every` and a union"
+        );
+        assert_eq!(super::fix_articles("data a event"), "data an event");
+        assert_eq!(super::fix_articles("a string"), "a string");
     }
 }

@@ -920,9 +920,15 @@ impl Ctx<'_> {
                 )
                 .primary(path.span, "keys must be strings, whole numbers or booleans")
                 .help(match ty {
-                    Type::Object | Type::Record(_) => {
-                        "key by one field of it, e.g. `….key`".to_string()
-                    }
+                    Type::Object => format!("key by one field of it, e.g. `{}.key`", path.dotted()),
+                    Type::Record(r) => match r.fields.first() {
+                        Some(f) => format!(
+                            "key by one field of it, e.g. `{}.{}`",
+                            path.dotted(),
+                            f.name
+                        ),
+                        None => "key by a string field".to_string(),
+                    },
                     _ => "key by an identifier such as `profile.session_id`".to_string(),
                 }),
             );
@@ -1278,14 +1284,27 @@ impl Ctx<'_> {
                     EventOrigin::Declared => "its declaration".to_string(),
                     EventOrigin::Emitted { node } => format!("what `{node}` emits"),
                 };
+                let only_data = problems.iter().all(|p| p.starts_with("`data."));
+                let mut help = if only_data {
+                    "map the fields explicitly with `emit Name { field: … }`, or emit a new event"
+                        .to_string()
+                } else {
+                    "`profile` and `application` are copied from the input; declare them in the event as the input has them, or emit a new event".to_string()
+                };
+                if problems.len() > 1 {
+                    help = format!("also: {}; {help}", problems[1..].join("; "));
+                }
                 self.push(
                     Diagnostic::new(
                         Code::EmitShape,
-                        format!("`{}` emitted by `{}` does not fit {what}", name.node, node.name.node),
+                        format!(
+                            "`{}` emitted by `{}` does not fit {what}",
+                            name.node, node.name.node
+                        ),
                     )
-                    .primary(name.span, problems.join("; "))
+                    .primary(name.span, problems[0].clone())
                     .secondary(existing.span, "the shape is defined here")
-                    .help("map the fields explicitly with `emit Name { field: … }`, or emit a new event"),
+                    .help(help),
                 );
                 None
             }

@@ -35,10 +35,14 @@ impl Ctx<'_> {
         owner_span: Span,
     ) -> ParamSet<'p> {
         let mut set: BTreeMap<&str, &ast::Param> = BTreeMap::new();
+        let mut misspelled: Vec<&str> = Vec::new();
         let known = || spec.required.iter().chain(spec.optional.iter()).copied();
         for p in params {
             let name = p.name.node.as_str();
             if !known().any(|k| k == name) {
+                if let Some(meant) = crate::diagnostic::closest(name, known()) {
+                    misspelled.push(meant);
+                }
                 let accepted: Vec<String> = known().map(|k| format!("`{k}`")).collect();
                 let d = Diagnostic::new(
                     Code::UnknownParameter,
@@ -66,7 +70,7 @@ impl Ctx<'_> {
             set.insert(name, p);
         }
         for required in spec.required {
-            if !set.contains_key(required) {
+            if !set.contains_key(required) && !misspelled.contains(required) {
                 let d = Diagnostic::new(
                     Code::MissingParameter,
                     format!("{owner} needs a `{required}` parameter"),

@@ -20,6 +20,9 @@ pub(crate) struct Decls<'a> {
     pub apps: Vec<&'a ast::AppDecl>,
     pub tests: Vec<&'a ast::TestDecl>,
     node_index: BTreeMap<&'a str, usize>,
+    /// Declarations dropped as duplicates. Their uses (inputs, sinks) still
+    /// count, so a name clash does not also warn about unconsumed events.
+    pub dropped: Vec<&'a ast::Decl>,
 }
 
 impl<'a> Decls<'a> {
@@ -49,6 +52,18 @@ impl<'a> Decls<'a> {
                 if let Some((first_what, first)) = names.get(&name.node) {
                     ctx.push(duplicate(what, &name.node, name.span, first_what, *first));
                     ctx.poisoned.insert(name.node.clone());
+                    if let ast::Decl::Node(n) = decl {
+                        // What the dropped node emits is unknown now; do not
+                        // report its uses again.
+                        ctx.poisoned
+                            .extend(n.outputs.iter().map(|o| o.node.clone()));
+                        for p in &n.params {
+                            if let ast::ParamValue::Emit(e) = &p.value {
+                                ctx.poisoned.insert(e.event.node.clone());
+                            }
+                        }
+                    }
+                    decls.dropped.push(decl);
                     continue;
                 }
                 names.insert(name.node.clone(), (what, name.span));

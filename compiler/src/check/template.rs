@@ -29,15 +29,7 @@ impl Ctx<'_> {
         let parsed = match Template::compile(&template.node) {
             Ok(t) => t,
             Err(err) => {
-                let reason = err.to_string();
-                let reason = reason.lines().next().unwrap_or("").trim().to_string();
-                self.push(
-                    Diagnostic::new(Code::InvalidTemplate, "invalid handlebars template")
-                        .primary(template.span, reason)
-                        .help(
-                            "templates use `{{profile.user_id}}`; write `\\{{` for a literal `{{`",
-                        ),
-                );
+                self.template_error(template, &err);
                 return;
             }
         };
@@ -72,6 +64,38 @@ impl Ctx<'_> {
                 self.push(d);
             }
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// E006 at the place the template stops parsing, in words a user reads.
+    fn template_error(&mut self, template: &Spanned<String>, err: &handlebars::TemplateError) {
+        use handlebars::TemplateErrorReason as R;
+        let what = match err.reason() {
+            R::MismatchingClosedHelper(open, close) => {
+                format!("`{{{{#{open}}}}}` is closed by `{{{{/{close}}}}}`")
+            }
+            R::InvalidParam(p) => format!("`{p}` is not a valid parameter"),
+            R::NestedSubexpression => "nested subexpressions are not supported".to_string(),
+            _ => "the template does not parse here".to_string(),
+        };
+        // Map the template's line and column to the source when the literal
+        // is a plain string written on one line (no escapes to shift it).
+        let raw = self.text(template.span);
+        let plain = raw.starts_with('"') && !raw.starts_with("\"\"\"") && !raw.contains('\\');
+        let span = match err.pos() {
+            Some((1, col)) if plain => {
+                let start = template.span.start as usize + col.max(1);
+                let end = (start + 2).min(template.span.end as usize);
+                crate::syntax::span::Span::new(template.span.file, start.min(end)..end)
+            }
+            _ => template.span,
+        };
+        self.push(
+            Diagnostic::new(Code::InvalidTemplate, format!("invalid handlebars template: {what}"))
+                .primary(span, "here")
+                .help("write variables as `{{profile.user_id}}`, close every `{{#if}}` with `{{/if}}`, and write `\\{{` for a literal `{{`"),
+        );
     }
 }
 

@@ -173,11 +173,7 @@ pub fn resolve_path(
             first.span,
             "paths start with `profile`, `data` or `application`",
         )
-        .help(
-            did_you_mean(&first.node, ENVELOPE).unwrap_or_else(|| {
-                format!("write `data.{}` if the field is in `data`", first.node)
-            }),
-        ));
+        .help(first_segment_help(schema, segments)));
     };
     if segments.len() == 1 {
         return Ok(Resolved {
@@ -241,6 +237,30 @@ pub fn resolve_path(
         Code::InternalError,
         "path resolution fell through",
     ))
+}
+
+/// Help for a path whose first segment is not an envelope record: a typo of
+/// one, `detail.` written out, or a field that lives in one of the records.
+fn first_segment_help(schema: &Schema, segments: &[ast::Name]) -> String {
+    let first = segments[0].node.as_str();
+    if let Some(dym) = did_you_mean(first, ENVELOPE) {
+        return dym;
+    }
+    let rest: Vec<&str> = segments.iter().skip(1).map(|s| s.node.as_str()).collect();
+    if first == "detail" && !rest.is_empty() {
+        return format!("paths start inside `detail`: write `{}`", rest.join("."));
+    }
+    for record in ENVELOPE {
+        if schema
+            .record(record)
+            .is_some_and(|r| r.get(first).is_some())
+        {
+            let mut path = vec![record, first];
+            path.extend(rest.iter().copied());
+            return format!("`{first}` is in `{record}`: write `{}`", path.join("."));
+        }
+    }
+    "paths start with `profile`, `data` or `application`, e.g. `data.size`".to_string()
 }
 
 fn list_names(record: &Record) -> String {

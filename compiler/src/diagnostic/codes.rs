@@ -77,6 +77,7 @@ codes! {
     NodeInputs = "E050", "node takes a different number of input events";
     CustomOutputs = "E051", "node outputs declared wrongly";
     InvalidSink = "E052", "invalid sink setting";
+    InvalidTrigger = "E053", "invalid trigger";
     UnconsumedEvent = "W001", "event nobody consumes";
     UnusedEvent = "W002", "event is never produced or used";
     DeadBranch = "W003", "part of a condition can never be true";

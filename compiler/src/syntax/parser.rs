@@ -55,8 +55,10 @@ fn check_binary(file: FileId, text: &str) -> Option<Diagnostic> {
 /// Scans brackets (and `list<`) outside strings and comments and reports
 /// the first one that opens a level deeper than [`MAX_NESTING`].
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    // (Also the one place that sees every byte outside strings and
+    // comments, so it reports stray non-ASCII characters too.)
     let bytes = text.as_bytes();
-    let (mut brackets, mut angles) = (0usize, 0usize);
+    let (mut brackets, mut angles, mut comments) = (0usize, 0usize, 0usize);
     let mut i = 0;
     while i < bytes.len() {
         let rest = &bytes[i..];
@@ -83,15 +85,30 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
             b'/' if rest.starts_with(b"/*") => {
                 // Block comments nest in the grammar, so they count too.
                 brackets += 1;
+                comments += 1;
                 i += 1;
             }
             b'*' if rest.starts_with(b"*/") => {
                 brackets = brackets.saturating_sub(1);
+                comments = comments.saturating_sub(1);
                 i += 1;
             }
+            _ if comments > 0 => {}
             b'{' | b'[' | b'(' => brackets += 1,
             b'<' if text[..i].trim_end().ends_with("list") => angles += 1,
             b'}' | b']' | b')' => brackets = brackets.saturating_sub(1),
+            // Outside strings and comments only ASCII is valid; say so at the
+            // character instead of letting the parser fail somewhere earlier.
+            b if b >= 0x80 && text.is_char_boundary(i) => {
+                let c = text[i..].chars().next().unwrap_or('?');
+                if c != '\u{feff}' {
+                    return Some(
+                        Diagnostic::new(Code::Syntax, format!("unexpected character `{c}`"))
+                            .primary(Span::new(file, i..i + c.len_utf8()), "not allowed here")
+                            .help("names and keywords use ASCII letters, digits and `_`; other text belongs in a string"),
+                    );
+                }
+            }
             b'>' => angles = angles.saturating_sub(1),
             _ => {}
         }
