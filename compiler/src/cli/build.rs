@@ -1,0 +1,67 @@
+//! `flowc build`: check, then write template, rules, schemas and graph.json.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use flowc::diagnostic::render::render_text;
+
+use super::project::load_project;
+use super::{text_style, Color, TemplateFormatArg};
+
+pub fn build(path: &Path, out: &Path, format: TemplateFormatArg, color: Color) -> ExitCode {
+    let sources = match load_project(path) {
+        Ok(sources) => sources,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let format = match format {
+        TemplateFormatArg::Json => flowc::codegen::TemplateFormat::Json,
+        TemplateFormatArg::Yaml => flowc::codegen::TemplateFormat::Yaml,
+    };
+    let style = text_style(color);
+    let result = flowc::build(&sources, &flowc::CheckOptions::for_path(path), format);
+    let (outputs, diagnostics) = match result {
+        Ok(ok) => ok,
+        Err(diagnostics) => {
+            for d in diagnostics.iter() {
+                eprint!("{}", render_text(d, &sources, style));
+            }
+            eprintln!("build failed: {} error(s)", diagnostics.error_count());
+            return ExitCode::from(1);
+        }
+    };
+    for d in diagnostics.iter() {
+        eprint!("{}", render_text(d, &sources, style));
+    }
+    match write_outputs(out, &outputs) {
+        Ok(()) => {
+            eprintln!("wrote {} file(s) to {}", outputs.len(), out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes generated files; the generated subdirectories are emptied first so
+/// that a removed route leaves no stale rule file behind.
+fn write_outputs(out: &Path, outputs: &flowc::codegen::Outputs) -> std::io::Result<()> {
+    for sub in ["rules", "schemas"] {
+        let dir = out.join(sub);
+        if dir.is_dir() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+    }
+    for (rel, text) in outputs {
+        let target = out.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, text)?;
+    }
+    Ok(())
+}
