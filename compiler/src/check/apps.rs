@@ -19,6 +19,7 @@ impl Ctx<'_> {
     pub(super) fn check_trigger(&mut self, trigger: &ast::TriggerDecl) {
         let Some(event) = self.model.events.get(&trigger.event.node).cloned() else {
             let names = self.event_names();
+            self.unknown_names.push(trigger.event.node.clone());
             self.push(
                 Diagnostic::new(
                     Code::UnknownEvent,
@@ -308,6 +309,7 @@ impl Ctx<'_> {
         let Some(event) = self.model.events.get(&sink.event.node).cloned() else {
             if !self.poisoned.contains(&sink.event.node) {
                 let names = self.event_names();
+                self.unknown_names.push(sink.event.node.clone());
                 self.push(
                     Diagnostic::new(
                         Code::UnknownEvent,
@@ -547,6 +549,7 @@ impl Ctx<'_> {
         }
         if !self.poisoned.contains(&event.node) {
             let names = self.event_names();
+            self.unknown_names.push(event.node.clone());
             self.push(
                 Diagnostic::new(
                     Code::UnknownEvent,

@@ -91,6 +91,7 @@ impl Ctx<'_> {
         let Some(event) = self.model.events.get(&event_name.node).cloned() else {
             if !self.poisoned.contains(&event_name.node) {
                 let names = self.event_names();
+                self.unknown_names.push(event_name.node.clone());
                 self.push(
                     Diagnostic::new(
                         Code::UnknownEvent,

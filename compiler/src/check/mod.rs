@@ -130,11 +130,6 @@ impl Ctx<'_> {
     pub fn push(&mut self, mut diagnostic: Diagnostic) {
         // Messages are built from type and kind names ("a {ty}"); fix the
         // article once here instead of at every format string.
-        if diagnostic.code == crate::diagnostic::Code::UnknownEvent {
-            if let Some(name) = diagnostic.message.split('`').rev().nth(1) {
-                self.unknown_names.push(name.to_string());
-            }
-        }
         diagnostic.message = fix_articles(&diagnostic.message);
         diagnostic.help = diagnostic.help.map(|h| fix_articles(&h));
         for label in &mut diagnostic.labels {

@@ -174,6 +174,7 @@ impl Ctx<'_> {
                             || format!("declare it: `event {} {{ … }}`", input.node),
                         ),
                     );
+                    self.unknown_names.push(input.node.clone());
                     self.push(d);
                 }
             }
