@@ -52,6 +52,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Validate EventBridge patterns and match events against them.
+    Pattern {
+        #[command(subcommand)]
+        command: cli::pattern::PatternCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,5 +80,6 @@ fn main() -> ExitCode {
             format,
             color,
         } => cli::build::build(&path, &out, format, color),
+        Command::Pattern { command } => cli::pattern::run(command),
     }
 }

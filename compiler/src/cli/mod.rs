@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod check;
+pub mod pattern;
 pub mod project;
 
 use std::io::IsTerminal;
