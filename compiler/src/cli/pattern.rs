@@ -13,10 +13,10 @@
 //!
 //! Patterns are given to the engine as text and events are matched from
 //! their text (`matches_json`, `matching_json`), so number text keeps the
-//! exactness rules of EventBridge. A `--pattern` file is validated as
-//! written (its length counts against the 2048-character quota as it
-//! would in `aws events put-rule --event-pattern file://P.json`); a pattern
-//! inside RULES.json is measured with insignificant whitespace removed.
+//! exactness rules of EventBridge. Patterns are measured against the
+//! 2048-character quota with whitespace outside strings removed (the rule
+//! files of `flowc build` are pretty-printed; the template carries them as
+//! JSON objects); keys, number text and duplicate keys are kept as written.
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -25,6 +25,7 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Subcommand};
 use flow_runtime::pattern::{Pattern, RuleSet};
+use serde::de::IgnoredAny;
 
 #[derive(Subcommand)]
 pub enum PatternCommand {
@@ -107,7 +108,10 @@ fn read(path: &Path, what: &str) -> Result<String, Failure> {
 }
 
 fn load_pattern(path: &Path) -> Result<Pattern, Failure> {
-    let text = read(path, "pattern")?;
+    let mut text = read(path, "pattern")?;
+    if is_json(&text) {
+        text = compact(&text);
+    }
     Pattern::parse(&text).map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
 }
 
@@ -181,9 +185,8 @@ fn load_rules(path: &Path) -> Result<Vec<(String, Pattern)>, Failure> {
 /// file order, without going through `serde_json::Value` (which would sort
 /// the names, round numbers and drop duplicate keys inside patterns).
 fn split_rules(text: &str) -> Result<Vec<(String, String)>, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    if !value.is_object() {
+    serde_json::from_str::<IgnoredAny>(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    if !text.trim_start().starts_with('{') {
         return Err("expected a JSON object of rule name to pattern".into());
     }
     // The text is valid JSON, so a plain scan of the top-level object works.
@@ -210,6 +213,11 @@ fn split_rules(text: &str) -> Result<Vec<(String, String)>, String> {
         i = end;
     }
     Ok(out)
+}
+
+/// Whether `text` is one JSON value (numbers are checked for syntax only).
+fn is_json(text: &str) -> bool {
+    serde_json::from_str::<IgnoredAny>(text).is_ok()
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -260,7 +268,7 @@ fn string_end(b: &[u8], mut i: usize) -> usize {
             _ => i += 1,
         }
     }
-    i
+    b.len()
 }
 
 /// Valid JSON text without whitespace outside strings.
