@@ -57,6 +57,10 @@ enum Command {
         #[command(subcommand)]
         command: cli::pattern::PatternCommand,
     },
+    /// Run a project's graph in-process over a stream of events.
+    Run(cli::run::RunArgs),
+    /// Run a project's `test` blocks on the local engine.
+    Test(cli::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,5 +85,7 @@ fn main() -> ExitCode {
             color,
         } => cli::build::build(&path, &out, format, color),
         Command::Pattern { command } => cli::pattern::run(command),
+        Command::Run(args) => cli::run::run(&args),
+        Command::Test(args) => cli::test::test(&args),
     }
 }

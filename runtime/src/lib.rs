@@ -2,7 +2,13 @@
 //!
 //! - [`graph`]: the compiled graph (`graph.json`), the contract with the compiler;
 //! - [`pattern`]: the EventBridge event-pattern engine (validation as
-//!   EventBridge, matching as aws/event-ruler, many rules at once).
+//!   EventBridge, matching as aws/event-ruler, many rules at once);
+//! - [`engine`]: the pure node executors (`step`), routing, mappings;
+//! - [`ports`]: the traits the drivers use (state, objects, bus, clock, views);
+//! - [`local`]: the in-process driver and local adapters (`flowc run`, `flowc test`).
 
 pub mod graph;
 pub mod pattern;
+pub mod engine;
+pub mod local;
+pub mod ports;

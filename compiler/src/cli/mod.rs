@@ -5,6 +5,8 @@ pub mod build;
 pub mod check;
 pub mod pattern;
 pub mod project;
+pub mod run;
+pub mod test;
 
 use std::io::IsTerminal;
 

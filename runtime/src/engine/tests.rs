@@ -1,0 +1,2 @@
+//! Executor unit tests: duplicates, out-of-order events, time flushes,
+//! hop bound.

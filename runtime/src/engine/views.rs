@@ -1,0 +1,205 @@
+//! Views (summarizer, transcriber) and custom nodes: the engine builds the
+//! request a port answers, and turns the answer into events.
+//!
+//! A view emits one event per input: `data` = the input's `data` plus
+//! `summary` / `transcript` (or the mapping, with the builtin `output`).
+//! A custom node's command answers with EventBridge events; each must name
+//! one of the node's declared outputs by `detail-type` and carry every
+//! field the output's schema requires.
+
+use handlebars::Handlebars;
+use serde_json::{Map, Value};
+
+use super::event::{derive_id, Event};
+use super::mapping::{data_of, lookup, Scope};
+use super::nodes::derived_event;
+use super::time::parse_rfc3339;
+use super::{Emitted, ObjectRef, StepError};
+use crate::graph::{Graph, NodeDef, NodeKind};
+
+/// What a view asks its port.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewRequest {
+    Summary {
+        image: ObjectRef,
+        model: String,
+        prompt: String,
+        max_tokens: Option<u64>,
+    },
+    Transcript {
+        media: ObjectRef,
+        language: String,
+    },
+}
+
+/// Builds a view's request from its input (the prompt rendered with
+/// Handlebars against the input's `detail`).
+pub fn view_request(node: &NodeDef, event: &Event) -> Result<ViewRequest, StepError> {
+    let object = |path: &[String]| {
+        lookup(&event.detail, path)
+            .and_then(ObjectRef::from_value)
+            .ok_or_else(|| {
+                StepError(format!(
+                    "event {} has no object at `{}`",
+                    event.id,
+                    path.join(".")
+                ))
+            })
+    };
+    match &node.kind {
+        NodeKind::Summarizer {
+            image,
+            model,
+            prompt,
+            max_tokens,
+        } => {
+            let mut hb = Handlebars::new();
+            hb.register_escape_fn(handlebars::no_escape);
+            let prompt = hb
+                .render_template(prompt, &event.detail)
+                .map_err(|e| StepError(format!("prompt of {}: {e}", node.name)))?;
+            Ok(ViewRequest::Summary {
+                image: object(image)?,
+                model: model.clone(),
+                prompt,
+                max_tokens: *max_tokens,
+            })
+        }
+        NodeKind::Transcriber { media, language } => Ok(ViewRequest::Transcript {
+            media: object(media)?,
+            language: language.clone(),
+        }),
+        _ => Err(StepError(format!("node {} is not a view", node.name))),
+    }
+}
+
+/// The event a view emits for `event` once its port answered `output`.
+pub fn view_output(
+    graph: &Graph,
+    node: &NodeDef,
+    input_name: &str,
+    event: &Event,
+    output: &str,
+) -> Result<Emitted, StepError> {
+    let emit = node
+        .emit
+        .as_ref()
+        .ok_or_else(|| StepError(format!("node {} has no `emit`", node.name)))?;
+    let field = match node.kind {
+        NodeKind::Transcriber { .. } => "transcript",
+        _ => "summary",
+    };
+    let mut builtins = Map::new();
+    builtins.insert("output".into(), Value::from(output));
+    let scope = Scope {
+        inputs: vec![(input_name, &event.detail)],
+        builtins,
+    };
+    let data = match &emit.mapping {
+        Some(entries) => scope.record(entries),
+        None => {
+            let mut d = data_of(&event.detail);
+            d.insert(field.into(), Value::from(output));
+            d
+        }
+    };
+    Ok(derived_event(
+        graph,
+        &emit.event,
+        &node.name,
+        derive_id(&[&node.name, &event.id]),
+        event.time,
+        &event.detail,
+        data,
+        event.flow(),
+    ))
+}
+
+/// Checks the `index`-th event a custom node's command returned for
+/// `input` and completes it: `id` and `time` default to derived values,
+/// `source` to the declared one, and `detail.flow` is set by the runtime.
+pub fn accept_custom(
+    graph: &Graph,
+    node: &NodeDef,
+    input: &Event,
+    index: usize,
+    value: &Value,
+) -> Result<Emitted, StepError> {
+    let fail = |m: String| StepError(format!("{} returned an invalid event: {m}", node.name));
+    let obj = value
+        .as_object()
+        .ok_or_else(|| fail("not a JSON object".into()))?;
+    let detail_type = obj
+        .get("detail-type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| fail("missing `detail-type`".into()))?;
+    let source = obj.get("source").and_then(Value::as_str);
+    let def = node
+        .outputs
+        .iter()
+        .filter_map(|o| graph.events.get(o))
+        .find(|d| d.detail_type == detail_type && source.is_none_or(|s| s == d.source))
+        .ok_or_else(|| {
+            fail(format!(
+                "`detail-type` {detail_type:?}{} is none of its outputs ({})",
+                source.map_or(String::new(), |s| format!(" with source {s:?}")),
+                node.outputs.join(", ")
+            ))
+        })?;
+    let mut detail = obj
+        .get("detail")
+        .filter(|d| d.is_object())
+        .cloned()
+        .ok_or_else(|| fail("missing object `detail`".into()))?;
+    if let Some(schema) = def.schema.pointer("/properties/detail") {
+        let mut missing = Vec::new();
+        missing_fields(schema, &detail, "detail", &mut missing);
+        if !missing.is_empty() {
+            return Err(fail(format!(
+                "{} lacks required field(s) {}",
+                def.name,
+                missing.join(", ")
+            )));
+        }
+    }
+    input.flow().next(&node.name).write(&mut detail);
+    let id = obj
+        .get("id")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| derive_id(&[&node.name, &input.id, &index.to_string()]));
+    let time = obj
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(parse_rfc3339)
+        .unwrap_or(input.time);
+    Ok(Emitted {
+        name: def.name.clone(),
+        event: Event {
+            id,
+            source: def.source.clone(),
+            detail_type: def.detail_type.clone(),
+            time,
+            detail,
+        },
+    })
+}
+
+/// Collects the required fields of `schema` absent from `value`.
+fn missing_fields(schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    let Some(obj) = value.as_object() else { return };
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for r in required.iter().filter_map(Value::as_str) {
+            if !obj.contains_key(r) {
+                out.push(format!("{at}.{r}"));
+            }
+        }
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, sub) in props {
+            if let Some(v) = obj.get(name) {
+                missing_fields(sub, v, &format!("{at}.{name}"), out);
+            }
+        }
+    }
+}
