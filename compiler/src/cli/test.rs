@@ -53,7 +53,13 @@ pub fn test(args: &TestArgs) -> ExitCode {
         for o in &failed {
             println!("\n---- {} ----", o.name);
             for f in &o.failures {
-                println!("{}: {}", f.span, f.message);
+                println!(
+                    "{}:{}:{}: {}",
+                    dir.join(&f.span.file).display(),
+                    f.span.line,
+                    f.span.column,
+                    f.message
+                );
             }
             if !o.notes.is_empty() {
                 println!("while running:");

@@ -335,15 +335,21 @@ impl<S: Store> Runner<S> {
                     sources, target, ..
                 } => {
                     let mut bytes = Vec::new();
+                    let mut missing = Vec::new();
                     for s in &sources {
                         match self.ports.objects.get(s) {
                             Ok(Some(b)) => bytes.extend(b),
-                            Ok(None) => self.errors.push(format!(
-                                "warning: {}: {s} not found locally, stitched without it",
-                                node.name
-                            )),
+                            Ok(None) => missing.push(s.to_string()),
                             Err(e) => self.errors.push(format!("warning: {}: {e}", node.name)),
                         }
+                    }
+                    if let Some(first) = missing.first() {
+                        self.errors.push(format!(
+                            "warning: {}: {} of {} piece(s) not found locally (first: {first}); {target} holds the others",
+                            node.name,
+                            missing.len(),
+                            sources.len()
+                        ));
                     }
                     if let Err(e) = self.ports.objects.put(&target, &bytes) {
                         self.stat(&node.name).errors += 1;
