@@ -198,6 +198,8 @@ impl Ctx<'_> {
     }
 
     pub(super) fn check_apps(&mut self, decls: &Decls<'_>) {
+        let flow_names: std::collections::BTreeSet<&str> =
+            decls.flows.iter().map(|f| f.name.node.as_str()).collect();
         for app in &decls.apps {
             for node in &app.nodes {
                 if !self.model.nodes.contains_key(&node.node)
@@ -227,7 +229,7 @@ impl Ctx<'_> {
                 }
             }
             for flow in &app.flows {
-                if !decls.flows.iter().any(|f| f.name.node == flow.node) {
+                if !flow_names.contains(flow.node.as_str()) {
                     let names: Vec<&str> =
                         decls.flows.iter().map(|f| f.name.node.as_str()).collect();
                     self.push(

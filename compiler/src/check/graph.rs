@@ -371,11 +371,10 @@ impl Ctx<'_> {
         }
         // Producers come from the declarations, so a node that failed to
         // check still counts as producing what it declares.
-        let declared_outputs: BTreeSet<String> =
+        let mut producers: BTreeSet<String> =
             decls.nodes.iter().flat_map(|n| outputs_of(n)).collect();
-        let has_producer = |_: &Self, e: &str| {
-            decls.triggers.iter().any(|t| t.event.node == e) || declared_outputs.contains(e)
-        };
+        producers.extend(decls.triggers.iter().map(|t| t.event.node.clone()));
+        let has_producer = |_: &Self, e: &str| producers.contains(e);
         let mut diags = Vec::new();
         for node in self.model.nodes.values() {
             if reached.contains(&node.name) || self.stuck_nodes.contains(&node.name) {
@@ -488,6 +487,12 @@ impl Ctx<'_> {
             .iter()
             .map(|t| t.event.node.clone())
             .collect();
+        let node_outputs: BTreeSet<&String> = self
+            .model
+            .nodes
+            .values()
+            .flat_map(|n| n.outputs.iter())
+            .collect();
         let mut diags = Vec::new();
         for event in self.model.events.values() {
             if consumed.contains(&event.name) || self.poisoned.contains(&event.name) {
@@ -503,11 +508,7 @@ impl Ctx<'_> {
             }
             let produced = triggered.contains(&event.name)
                 || !matches!(event.origin, EventOrigin::Declared)
-                || self
-                    .model
-                    .nodes
-                    .values()
-                    .any(|n| n.outputs.contains(&event.name));
+                || node_outputs.contains(&event.name);
             if produced {
                 diags.push(
                     Diagnostic::new(

@@ -52,29 +52,66 @@ fn check_binary(file: FileId, text: &str) -> Option<Diagnostic> {
     )
 }
 
-/// Scans brackets (and `list<`) outside strings and comments and reports
-/// the first one that opens a level deeper than [`MAX_NESTING`].
+/// Scans the text once before parsing and reports, at their exact place,
+/// the mistakes pest would report somewhere confusing or not survive:
+/// brackets (and `list<`) nested deeper than [`MAX_NESTING`], unterminated
+/// strings and block comments, and non-ASCII characters outside strings and
+/// comments.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
-    // (Also the one place that sees every byte outside strings and
-    // comments, so it reports stray non-ASCII characters too.)
     let bytes = text.as_bytes();
-    let (mut brackets, mut angles, mut comments) = (0usize, 0usize, 0usize);
+    let (mut brackets, mut angles) = (0usize, 0usize);
+    let mut comment_starts: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let rest = &bytes[i..];
+        if !comment_starts.is_empty() {
+            if rest.starts_with(b"/*") {
+                comment_starts.push(i);
+                if brackets + angles + comment_starts.len() > MAX_NESTING {
+                    return Some(too_deep(file, i, brackets + angles + comment_starts.len()));
+                }
+                i += 2;
+            } else if rest.starts_with(b"*/") {
+                comment_starts.pop();
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
         if rest.starts_with(b"\"\"\"") {
+            let open = i;
             i += 3;
             while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
                 i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            if i >= bytes.len() {
+                return Some(unterminated(
+                    file,
+                    open,
+                    3,
+                    "multi-line string",
+                    "close it with `\"\"\"`",
+                ));
             }
             i += 3;
             continue;
         }
         match bytes[i] {
             b'"' => {
+                let open = i;
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= bytes.len() || bytes[i] != b'"' {
+                    return Some(unterminated(
+                        file,
+                        open,
+                        1,
+                        "string",
+                        "close it with `\"` on the same line, or use `\"\"\"` for text over several lines",
+                    ));
                 }
             }
             b'/' if rest.starts_with(b"//") => {
@@ -84,21 +121,13 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
             }
             b'/' if rest.starts_with(b"/*") => {
                 // Block comments nest in the grammar, so they count too.
-                brackets += 1;
-                comments += 1;
+                comment_starts.push(i);
                 i += 1;
             }
-            b'*' if rest.starts_with(b"*/") => {
-                brackets = brackets.saturating_sub(1);
-                comments = comments.saturating_sub(1);
-                i += 1;
-            }
-            _ if comments > 0 => {}
             b'{' | b'[' | b'(' => brackets += 1,
             b'<' if text[..i].trim_end().ends_with("list") => angles += 1,
             b'}' | b']' | b')' => brackets = brackets.saturating_sub(1),
-            // Outside strings and comments only ASCII is valid; say so at the
-            // character instead of letting the parser fail somewhere earlier.
+            b'>' => angles = angles.saturating_sub(1),
             b if b >= 0x80 && text.is_char_boundary(i) => {
                 let c = text[i..].chars().next().unwrap_or('?');
                 if c != '\u{feff}' {
@@ -109,53 +138,107 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                     );
                 }
             }
-            b'>' => angles = angles.saturating_sub(1),
             _ => {}
         }
-        let depth = brackets + angles;
+        let depth = brackets + angles + comment_starts.len();
         if depth > MAX_NESTING {
-            return Some(
-                Diagnostic::new(Code::NestingTooDeep, "nesting too deep")
-                    .primary(
-                        Span::new(file, i..i + 1),
-                        format!("this opens level {depth}"),
-                    )
-                    .help(format!(
-                        "flowc accepts at most {MAX_NESTING} nested brackets; flatten the structure"
-                    )),
-            );
+            return Some(too_deep(file, i, depth));
         }
         i += 1;
+    }
+    if let Some(open) = comment_starts.first() {
+        return Some(unterminated(
+            file,
+            *open,
+            2,
+            "block comment",
+            "close it with `*/` (block comments nest)",
+        ));
     }
     None
 }
 
+fn too_deep(file: FileId, at: usize, depth: usize) -> Diagnostic {
+    Diagnostic::new(Code::NestingTooDeep, "nesting too deep")
+        .primary(
+            Span::new(file, at..at + 1),
+            format!("this opens level {depth}"),
+        )
+        .help(format!(
+            "flowc accepts at most {MAX_NESTING} nested brackets; flatten the structure"
+        ))
+}
+
+fn unterminated(file: FileId, at: usize, len: usize, what: &str, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::Syntax, format!("unterminated {what}"))
+        .primary(
+            Span::new(file, at..at + len),
+            format!("this {what} is never closed"),
+        )
+        .help(help.to_string())
+}
+
 fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
-    let at = match err.location {
+    let pest_at = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let at = at.min(text.len());
-    let found = found_token(text, at);
-    let (message, expected) = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
+    let (at, mut names) = match (&err.variant, err.parse_attempts()) {
+        // pest's own position only moves on failed *rules*; a missing `=` or
+        // `->` (a literal) is found further on by the attempt tracker.
+        (_, Some(attempts))
+            if attempts.max_position > pest_at
+                && !text[attempts.max_position.min(text.len())..]
+                    .starts_with(char::is_whitespace) =>
+        {
+            let mut names: Vec<String> = attempts
+                .expected_tokens()
+                .iter()
+                .filter_map(|t| token_name(t, true))
+                .collect();
+            names.extend(attempts.call_stacks.iter().filter_map(|stack| {
+                let deepest = format!("{:?}", stack.deepest);
+                let inner = deepest.strip_prefix("Rule(")?.strip_suffix(')')?;
+                let rule = Rule::all_rules()
+                    .iter()
+                    .find(|r| format!("{r:?}") == inner)?;
+                Some(rule_name(*rule).to_string())
+            }));
+            (attempts.max_position, names)
+        }
+        (ErrorVariant::ParsingError { positives, .. }, attempts) => {
             let mut names: Vec<String> = positives
                 .iter()
                 .map(|r| rule_name(*r).to_string())
                 .collect();
-            if let Some(attempts) = err.parse_attempts() {
-                names.extend(attempts.expected_tokens().iter().filter_map(token_name));
+            if let Some(attempts) = attempts {
+                names.extend(
+                    attempts
+                        .expected_tokens()
+                        .iter()
+                        .filter_map(|t| token_name(t, false)),
+                );
             }
-            names.sort_unstable();
-            names.dedup();
-            let expected = join_alternatives(&names);
-            (
-                format!("expected {expected}, found {}", found.describe()),
-                expected,
-            )
+            (pest_at, names)
         }
-        ErrorVariant::CustomError { message } => (message.clone(), String::new()),
+        (ErrorVariant::CustomError { message }, _) => (pest_at, vec![message.clone()]),
     };
+    let at = at.min(text.len());
+    let found = found_token(text, at);
+    names.retain(|n| n != "something else");
+    if names.iter().any(|n| n.contains("comparison operator")) {
+        // The operator tokens are summarised by the rule name.
+        names.retain(|n| {
+            !matches!(
+                n.as_str(),
+                "`<`" | "`<=`" | "`>`" | "`>=`" | "`==`" | "`!=`"
+            )
+        });
+    }
+    names.sort_unstable();
+    names.dedup();
+    let expected = join_alternatives(&names);
+    let message = format!("expected {expected}, found {}", found.describe());
     let span = Span::new(file, at..at + found.len);
     let mut d = Diagnostic::new(Code::Syntax, message).primary(span, "unexpected here");
     if let Some(help) = syntax_help(text, at, &expected) {
@@ -209,19 +292,17 @@ fn found_token(text: &str, at: usize) -> Found {
 
 /// Punctuation tokens pest tried; words are covered by the rule names.
 /// (pest does not export its token type, so this reads its display form.)
-fn token_name(token: &impl std::fmt::Display) -> Option<String> {
+fn token_name(token: &impl std::fmt::Display, words: bool) -> Option<String> {
     let text = token.to_string();
     // Comments, the byte-order mark and the tokens of named rules (strings,
     // numbers, operators) are already covered by the rule names.
-    const COVERED: &[&str] = &[
-        "/*", "//", "\u{feff}", "\"", "\"\"\"", "-", "_", "==", "!=", "<", "<=", ">", ">=", ".",
-    ];
+    const COVERED: &[&str] = &["/*", "//", "\u{feff}", "\"", "\"\"\"", "-", "_", ".", "\\"];
     let punctuation = !text.is_empty()
         && !COVERED.contains(&text.as_str())
         && !text.contains("..")
-        && !text
-            .chars()
-            .any(|c| c.is_alphanumeric() || c.is_whitespace());
+        && (words || !text.chars().any(char::is_alphanumeric))
+        && !text.chars().any(char::is_whitespace)
+        && !(text.len() == 1 && text.chars().all(|c| c.is_ascii_alphanumeric()));
     punctuation.then(|| format!("`{text}`"))
 }
 
@@ -248,7 +329,11 @@ fn syntax_help(text: &str, at: usize, expected: &str) -> Option<String> {
     if rest.starts_with(';') {
         return Some("statements end at the line break; remove the `;`".to_string());
     }
-    if expected.contains("a duration") {
+    let after_digits = text[..at].ends_with(|c: char| c.is_ascii_digit())
+        && rest.starts_with(|c: char| c.is_ascii_alphabetic());
+    if after_digits
+        || (expected.contains("a duration") && rest.starts_with(|c: char| c.is_ascii_digit()))
+    {
         return Some(
             "durations are written with a unit: `500ms`, `30s`, `15m`, `2h`, `1d`".to_string(),
         );
@@ -331,7 +416,7 @@ fn rule_name(rule: Rule) -> &'static str {
         | Rule::paren_expr
         | Rule::comparison => "a condition",
         Rule::compare_op => "a comparison operator",
-        Rule::string_op => "`starts_with`, `ends_with`, `matches` or `cidr`",
+        Rule::string_op => "a string operator (`starts_with`, `ends_with`, `matches`, `cidr`)",
         Rule::exists_op => "`exists`",
         Rule::not_kw => "`not`",
         Rule::ignore_case => "`ignore_case`",
