@@ -185,12 +185,24 @@ pub fn accept_custom(
     })
 }
 
+/// A record whose fields are all optional may be left out (as in a test's
+/// `given`, docs/language.md §11).
+fn may_be_left_out(schema: Option<&Value>) -> bool {
+    schema.is_some_and(|s| {
+        s.get("type").and_then(Value::as_str) == Some("object")
+            && s.get("required")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+    })
+}
+
 /// Collects the required fields of `schema` absent from `value`.
 fn missing_fields(schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
     let Some(obj) = value.as_object() else { return };
     if let Some(required) = schema.get("required").and_then(Value::as_array) {
         for r in required.iter().filter_map(Value::as_str) {
-            if !obj.contains_key(r) {
+            let sub = schema.get("properties").and_then(|p| p.get(r));
+            if !obj.contains_key(r) && !may_be_left_out(sub) {
                 out.push(format!("{at}.{r}"));
             }
         }
