@@ -15,7 +15,8 @@
 //!   text (`text/N`, includes parsing). Throughput in events.
 //! * `... -- --timing [RUNS]` — a plain release timing harness: per rule
 //!   count, RUNS (default 7) passes over all 100,000 events; prints the
-//!   median events/s and the cost relative to 10 rules.
+//!   median events/s and the cost relative to the first count
+//!   (`FLOWC_BENCH_RULES=100,1000` selects the counts).
 //! * `... -- --generate DIR` — writes `DIR/rules-N.json` (`{name:
 //!   pattern}`) and `DIR/events.jsonl` for `scripts/bench-matching`.
 //!
@@ -26,7 +27,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use flow_runtime::pattern::{Pattern, RuleSet};
 use serde_json::{json, Value};
 
@@ -289,22 +290,46 @@ fn generate(dir: &str) {
     eprintln!("wrote {dir}/rules-{{10,100,1000,10000}}.json and {dir}/events.jsonl");
 }
 
+/// The rule counts to time: `FLOWC_BENCH_RULES=10,100` or all.
+fn rule_counts() -> Vec<usize> {
+    std::env::var("FLOWC_BENCH_RULES")
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_else(|| RULE_COUNTS.to_vec())
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Median seconds of `runs` passes of `f`.
-fn time(runs: usize, mut f: impl FnMut() -> usize) -> f64 {
-    median(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
+/// Nanoseconds this thread has spent on a CPU (Linux), if known.
+fn cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// Median seconds of `runs` passes of `f`: wall-clock, and on-CPU time of
+/// this thread (which other processes on a busy machine do not inflate).
+fn time(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
+    let mut wall = Vec::with_capacity(runs);
+    let mut cpu = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let c = cpu_ns();
+        let t = Instant::now();
+        std::hint::black_box(f());
+        let w = t.elapsed().as_secs_f64();
+        wall.push(w);
+        cpu.push(match (c, cpu_ns()) {
+            (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+            _ => w,
+        });
+    }
+    (median(wall), median(cpu))
 }
 
 fn timing(runs: usize) {
@@ -320,29 +345,44 @@ fn timing(runs: usize) {
         bytes / texts.len()
     );
     println!(
-        "{:>7} {:>9} {:>9} {:>14} {:>7} {:>14} {:>7}",
-        "rules", "build", "matches", "value ev/s", "x10", "text ev/s", "x10"
+        "{:>6} {:>8} {:>8} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6}",
+        "rules",
+        "build",
+        "matches",
+        "value wall",
+        "value cpu",
+        "x10",
+        "text wall",
+        "text cpu",
+        "x10"
     );
     let mut base: Option<(f64, f64)> = None;
-    for &n in RULE_COUNTS {
+    let n_events = texts.len() as f64;
+    for n in rule_counts() {
         let rules = rules(n);
         let t = Instant::now();
         let set = rule_set(&rules);
         let build = t.elapsed();
         let matches = run_values(&set, &values);
         assert_eq!(matches, run_text(&set, &texts), "text and value agree");
-        let tv = time(runs, || run_values(&set, &values));
-        let tt = time(runs, || run_text(&set, &texts));
-        let (bv, bt) = *base.get_or_insert((tv, tt));
+        let (vw, vc) = time(runs, || run_values(&set, &values));
+        let (tw, tc) = time(runs, || run_text(&set, &texts));
+        let (bv, bt) = *base.get_or_insert((vc, tc));
         println!(
-            "{n:>7} {:>7.1}ms {matches:>9} {:>14.0} {:>6.2}x {:>14.0} {:>6.2}x",
+            "{n:>6} {:>6.1}ms {matches:>8} | {:>10.0} {:>10.0} {:>5.2}x | {:>10.0} {:>10.0} {:>5.2}x",
             build.as_secs_f64() * 1e3,
-            texts.len() as f64 / tv,
-            tv / bv,
-            texts.len() as f64 / tt,
-            tt / bt,
+            n_events / vw,
+            n_events / vc,
+            vc / bv,
+            n_events / tw,
+            n_events / tc,
+            tc / bt,
         );
     }
+    println!(
+        "events/s; `value`: events as serde_json::Value, `text`: from JSON text (parse included); \
+         x10: CPU time relative to the first row"
+    );
 }
 
 /// The rule set selects exactly what each pattern selects on its own.
@@ -380,6 +420,7 @@ fn bench(c: &mut Criterion, measure: bool) {
     let mut group = c.benchmark_group("matching");
     group
         .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Elements(texts.len() as u64));
