@@ -422,6 +422,44 @@ fn rules_against_event_stream() {
         r#"detail.status: expected one of [{"anything-but":"PAID"}], found "PAID""#
     );
 
+    // A directory of `<rule>.json` files (the `rules/` of `flowc build`).
+    let rules_dir = dir.join("rules");
+    std::fs::create_dir_all(&rules_dir).expect("create rules dir");
+    write(
+        &rules_dir,
+        "paid.json",
+        "{\n  \"detail\": {\"status\": [\"PAID\"]}\n}\n",
+    );
+    write(
+        &rules_dir,
+        "big.json",
+        r#"{"detail": {"amount": [{"numeric": [">=", 1000]}]}}"#,
+    );
+    write(&rules_dir, "notes.txt", "not a rule");
+    let o = flowc(&[
+        "pattern",
+        "match",
+        "--rules",
+        rules_dir.to_str().expect("utf-8"),
+        "--events",
+        events_path,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().next(),
+        Some(r#"{"line":1,"id":"e-1","matches":["big","paid"]}"#)
+    );
+    let o = flowc(&[
+        "pattern",
+        "check",
+        "--rules",
+        rules_dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        (stdout(&o).as_str(), o.status.code()),
+        ("valid: 2 rule(s)\n", Some(0))
+    );
+
     // An invalid rule is reported by name and nothing is matched.
     let bad = write(
         &dir,

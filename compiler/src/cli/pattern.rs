@@ -35,7 +35,7 @@ pub enum PatternCommand {
         /// A file holding one event pattern.
         #[arg(long, value_name = "P.json")]
         pattern: Option<PathBuf>,
-        /// A JSON object of rule name to pattern.
+        /// A JSON object of rule name to pattern, or a directory of `<rule>.json` files.
         #[arg(long, value_name = "RULES.json")]
         rules: Option<PathBuf>,
     },
@@ -48,7 +48,7 @@ pub enum PatternCommand {
         /// A file holding one event (with --pattern).
         #[arg(long, value_name = "E.json", requires = "pattern")]
         event: Option<PathBuf>,
-        /// A JSON object of rule name to pattern (with --events).
+        /// A JSON object of rule name to pattern, or a directory of `<rule>.json` files (with --events).
         #[arg(long, value_name = "RULES.json", requires = "events")]
         rules: Option<PathBuf>,
         /// Events, one JSON object per line (with --rules); `-` reads stdin.
@@ -150,11 +150,16 @@ fn match_one(pattern: &Path, event: &Path, explain: bool) -> Result<ExitCode, Fa
     }
 }
 
-/// Reads RULES.json and compiles it; every invalid rule is reported.
+/// Reads RULES.json (or a directory of `<rule>.json` pattern files, such
+/// as the `rules/` of `flowc build`) and compiles it; every invalid rule is
+/// reported.
 fn load_rules(path: &Path) -> Result<Vec<(String, Pattern)>, Failure> {
-    let text = read(path, "rules")?;
-    let entries =
-        split_rules(&text).map_err(|m| Failure::Message(format!("{}: {m}", path.display())))?;
+    let entries = if path.is_dir() {
+        rules_dir(path)?
+    } else {
+        let text = read(path, "rules")?;
+        split_rules(&text).map_err(|m| Failure::Message(format!("{}: {m}", path.display())))?
+    };
     let mut rules = Vec::with_capacity(entries.len());
     let mut failed = false;
     for (name, pattern) in entries {
@@ -179,6 +184,32 @@ fn load_rules(path: &Path) -> Result<Vec<(String, Pattern)>, Failure> {
     } else {
         Ok(rules)
     }
+}
+
+/// The `*.json` files of a directory, by name, as (file stem, pattern).
+fn rules_dir(dir: &Path) -> Result<Vec<(String, String)>, Failure> {
+    let unreadable =
+        |e: io::Error| Failure::Message(format!("cannot read rules {}: {e}", dir.display()));
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let name = f
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let text = read(&f, "pattern")?;
+            Ok((name, if is_json(&text) { compact(&text) } else { text }))
+        })
+        .collect()
 }
 
 /// Splits a RULES.json object into (name, compact pattern text) pairs in
