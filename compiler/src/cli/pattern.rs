@@ -234,12 +234,12 @@ fn split_rules(text: &str) -> Result<Vec<(String, String)>, String> {
             }
             _ => {}
         }
-        let key_end = value_end(b, i);
+        let key_end = value_end(text, i);
         let name: String =
             serde_json::from_str(&text[i..key_end]).map_err(|e| format!("bad rule name: {e}"))?;
         i = skip_ws(b, key_end) + 1; // past `:`
         i = skip_ws(b, i);
-        let end = value_end(b, i);
+        let end = value_end(text, i);
         out.push((name, compact(&text[i..end])));
         i = end;
     }
@@ -259,12 +259,13 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// End of the JSON value starting at `i` in valid JSON text.
-fn value_end(b: &[u8], mut i: usize) -> usize {
+fn value_end(s: &str, mut i: usize) -> usize {
+    let b = s.as_bytes();
     let mut depth = 0usize;
     while i < b.len() {
         match b[i] {
             b'"' => {
-                i = string_end(b, i);
+                i = string_end(s, i);
                 if depth == 0 {
                     return i;
                 }
@@ -289,15 +290,19 @@ fn value_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Index just past the string literal starting at `i`.
-fn string_end(b: &[u8], mut i: usize) -> usize {
-    i += 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+/// Index just past the string literal starting at `i` (the quote is
+/// found with `str::find`, which uses memchr: strings are most of the text).
+fn string_end(s: &str, i: usize) -> usize {
+    let b = s.as_bytes();
+    let mut from = i + 1;
+    while let Some(q) = s.get(from..).and_then(|rest| rest.find('"')) {
+        let q = from + q;
+        // The quote is escaped when an odd number of backslashes precede it.
+        let backslashes = b[from..q].iter().rev().take_while(|&&c| c == b'\\').count();
+        if backslashes % 2 == 0 {
+            return q + 1;
         }
+        from = q + 1;
     }
     b.len()
 }
@@ -309,7 +314,7 @@ fn compact(text: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'"' {
-            let end = string_end(b, i);
+            let end = string_end(text, i);
             out.push_str(&text[i..end]);
             i = end;
         } else {
@@ -337,10 +342,10 @@ fn event_id(line: &str) -> Option<&str> {
             }
             _ => {}
         }
-        let key_end = string_end(b, i);
+        let key_end = string_end(line, i);
         let key = &line[i..key_end];
         i = skip_ws(b, skip_ws(b, key_end) + 1);
-        let end = value_end(b, i);
+        let end = value_end(line, i);
         let is_id = key == "\"id\""
             || (key.contains('\\') && serde_json::from_str::<String>(key).is_ok_and(|k| k == "id"));
         if is_id {
@@ -526,5 +531,9 @@ mod tests {
         assert_eq!(event_id(r#"{"\u0069d":"y"}"#), Some("\"y\""));
         assert_eq!(event_id(r#"{"detail":{"id":"z"}}"#), None);
         assert_eq!(event_id("{}"), None);
+        assert_eq!(
+            event_id(r#"{"a":"x\\\"}\\","b":["]",{"id":1}],"id":"q\\"}"#),
+            Some(r#""q\\""#)
+        );
     }
 }
