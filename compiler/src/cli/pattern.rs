@@ -391,6 +391,13 @@ fn match_stream(rules: &Path, events: &Path, explain: bool) -> Result<ExitCode, 
     let mut skipped = 0u64;
     loop {
         buf.clear();
+        // Flush before a read that may block, so that a live stream
+        // (`tail -f … | flowc pattern match … --events -`) sees its results.
+        if input.buffer().is_empty() {
+            if let Err(e) = out.flush() {
+                return write_failed(e);
+            }
+        }
         let n = input.read_until(b'\n', &mut buf).map_err(|e| {
             Failure::Message(format!("cannot read events {}: {e}", events.display()))
         })?;
