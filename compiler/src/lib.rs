@@ -16,6 +16,9 @@ pub mod check;
 
 pub use check::{check, CheckOptions, Checked};
 pub mod codegen;
+pub mod format;
+
+pub use format::format_source;
 
 /// Checks a project and, when it has no errors, generates every artifact.
 /// Warnings come back with the outputs; errors instead of them.

@@ -61,6 +61,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Run a project's `test` blocks on the local engine.
     Test(cli::test::TestArgs),
+    #[command(flatten)]
+    Tools(cli::fmt::ToolCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,5 +89,6 @@ fn main() -> ExitCode {
         Command::Pattern { command } => cli::pattern::run(command),
         Command::Run(args) => cli::run::run(&args),
         Command::Test(args) => cli::test::test(&args),
+        Command::Tools(command) => command.run(),
     }
 }
