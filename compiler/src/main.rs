@@ -63,6 +63,10 @@ enum Command {
     Test(cli::test::TestArgs),
     #[command(flatten)]
     Tools(cli::fmt::ToolCommand),
+    /// Serve the Event Store API and ingest over the local engine.
+    Serve(cli::serve::ServeArgs),
+    /// Register a project's events, routes and flows in an Event Store.
+    Publish(cli::publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,5 +94,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::run(&args),
         Command::Test(args) => cli::test::test(&args),
         Command::Tools(command) => command.run(),
+        Command::Serve(args) => cli::serve::serve(&args),
+        Command::Publish(args) => cli::publish::publish(&args),
     }
 }

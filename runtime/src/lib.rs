@@ -5,10 +5,13 @@
 //!   EventBridge, matching as aws/event-ruler, many rules at once);
 //! - [`engine`]: the pure node executors (`step`), routing, mappings;
 //! - [`ports`]: the traits the drivers use (state, objects, bus, clock, views);
-//! - [`local`]: the in-process driver and local adapters (`flowc run`, `flowc test`).
+//! - [`local`]: the in-process driver and local adapters (`flowc run`, `flowc test`);
+//! - [`store`]: the Event Store API (`flowc serve`, the API function).
 
 pub mod graph;
 pub mod pattern;
 pub mod engine;
 pub mod local;
 pub mod ports;
+#[cfg(feature = "store")]
+pub mod store;

@@ -6,7 +6,9 @@ pub mod check;
 pub mod fmt;
 pub mod pattern;
 pub mod project;
+pub mod publish;
 pub mod run;
+pub mod serve;
 pub mod test;
 
 use std::io::IsTerminal;
