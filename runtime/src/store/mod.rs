@@ -10,7 +10,8 @@
 //!   here, `DynamoRepo` with the `aws` feature;
 //! - [`live`]: the ports towards the running system (live routes,
 //!   ingest); [`local::LocalEngine`] implements both over the local
-//!   engine, `EventBridgeRoutes` (feature `aws`) the routes on AWS;
+//!   engine, `eventbridge::EventBridgeRoutes` (feature `aws`) the
+//!   rules on AWS;
 //! - [`validate`]: flows and routes against the graph, with the
 //!   compiler's diagnostic codes;
 //! - [`extract`] and [`error`]: requests in, errors out.
@@ -33,6 +34,8 @@ pub mod validate;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod eventbridge;
 
 use std::sync::Arc;
 
