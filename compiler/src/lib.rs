@@ -17,6 +17,7 @@ pub mod check;
 pub use check::{check, CheckOptions, Checked};
 pub mod codegen;
 pub mod format;
+pub mod picture;
 
 pub use format::format_source;
 

@@ -20,12 +20,15 @@ use super::{text_style, Color};
 pub enum ToolCommand {
     /// Format `.flow` files in the canonical style (docs/format.md).
     Fmt(FmtArgs),
+    /// Draw a checked project's event graph (Mermaid, dot or SVG).
+    Graph(super::graph::GraphArgs),
 }
 
 impl ToolCommand {
     pub fn run(&self) -> ExitCode {
         match self {
             ToolCommand::Fmt(args) => fmt(args),
+            ToolCommand::Graph(args) => super::graph::graph(args),
         }
     }
 }

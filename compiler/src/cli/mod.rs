@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod fmt;
+pub mod graph;
 pub mod pattern;
 pub mod project;
 pub mod publish;
