@@ -322,3 +322,61 @@ fn perturbation_changes_the_text_but_not_the_result() {
         assert_eq!(fmt(&perturbed, &name), fmt(&text, &name), "{name}");
     }
 }
+
+// ------------------------------------------------------------------ editor support
+
+/// Every `match`/`begin`/`end` regex of the TextMate grammar.
+fn grammar_regexes(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("match" | "begin" | "end", Value::String(re)) => out.push(re.clone()),
+                    _ => grammar_regexes(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| grammar_regexes(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_textmate_grammar_is_valid_and_wired_into_the_extension() {
+    let text =
+        std::fs::read_to_string(root().join("grammar/flow.tmLanguage.json")).expect("read grammar");
+    let grammar: Value = serde_json::from_str(&text).expect("grammar is JSON");
+    assert_eq!(grammar["scopeName"], "source.flow");
+    let mut regexes = Vec::new();
+    grammar_regexes(&grammar, &mut regexes);
+    assert!(regexes.len() > 20, "{regexes:?}");
+    for re in &regexes {
+        // The grammar keeps to the common subset of Oniguruma and `regex`.
+        regex::Regex::new(re).unwrap_or_else(|e| panic!("{re}: {e}"));
+    }
+    let duration = regexes
+        .iter()
+        .find(|r| r.contains("ms|s|m|h|d"))
+        .expect("a duration rule");
+    let duration = regex::Regex::new(duration).expect("duration regex");
+    assert!(duration.is_match("every 90s"));
+    assert!(!duration.is_match("every 90sec"));
+
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("editors/vscode/package.json")).expect("read"),
+    )
+    .expect("package.json is JSON");
+    let contributes = &manifest["contributes"];
+    assert_eq!(contributes["languages"][0]["extensions"][0], ".flow");
+    let grammar_path = contributes["grammars"][0]["path"]
+        .as_str()
+        .expect("grammar path");
+    assert!(root().join("editors/vscode").join(grammar_path).exists());
+    assert!(manifest["dependencies"]["vscode-languageclient"].is_string());
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("editors/vscode/language-configuration.json"))
+            .expect("read"),
+    )
+    .expect("language-configuration.json is JSON");
+    assert_eq!(config["comments"]["lineComment"], "//");
+}
