@@ -8,10 +8,10 @@
 //! - [`local`]: the in-process driver and local adapters (`flowc run`, `flowc test`);
 //! - [`store`]: the Event Store API (`flowc serve`, the API function).
 
-pub mod graph;
-pub mod pattern;
 pub mod engine;
+pub mod graph;
 pub mod local;
+pub mod pattern;
 pub mod ports;
 #[cfg(feature = "store")]
 pub mod store;
