@@ -482,6 +482,25 @@ fn rules_against_event_stream() {
         stderr(&o)
     );
 
+    // A rule name given twice is an error (a JSON object would drop one).
+    let twice = write(
+        &dir,
+        "twice.json",
+        r#"{"r": {"a": ["x"]}, "s": {"a": ["y"]}, "r": {"a": ["z"]}}"#,
+    );
+    let o = flowc(&[
+        "pattern",
+        "check",
+        "--rules",
+        twice.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("rule \"r\" is defined twice"),
+        "{}",
+        stderr(&o)
+    );
+
     // Rules must be an object of patterns.
     for (name, text) in [
         ("array.json", r#"[{"a": ["x"]}]"#),

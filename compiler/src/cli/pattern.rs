@@ -161,9 +161,10 @@ fn load_rules(path: &Path) -> Result<Vec<(String, Pattern)>, Failure> {
         split_rules(&text).map_err(|m| Failure::Message(format!("{}: {m}", path.display())))?
     };
     let mut rules = Vec::with_capacity(entries.len());
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
     let mut failed = false;
     for (name, pattern) in entries {
-        if rules.iter().any(|(n, _): &(String, Pattern)| *n == name) {
+        if !seen.insert(name.clone()) {
             eprintln!(
                 "error: {}: rule \"{name}\" is defined twice",
                 path.display()

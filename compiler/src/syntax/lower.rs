@@ -68,7 +68,7 @@ impl Lowerer {
     /// rules swallow, so that labels underline exactly the construct.
     fn span(&self, pair: &P<'_>) -> Span {
         let start = pair.as_span().start();
-        Span::new(self.file, start..start + pair.as_str().trim_end().len())
+        Span::new(self.file, start..start + trimmed_len(pair.as_str()))
     }
 
     fn bug(&mut self, pair: &P<'_>, what: &str) {
@@ -133,10 +133,12 @@ impl Lowerer {
         for item in inner {
             match item.as_rule() {
                 Rule::event_source => {
-                    decl.source = self.first_string(item);
+                    let value = self.first_string(item);
+                    self.set_once(&mut decl.source, value, "source");
                 }
                 Rule::event_detail_type => {
-                    decl.detail_type = self.first_string(item);
+                    let value = self.first_string(item);
+                    self.set_once(&mut decl.detail_type, value, "detail_type");
                 }
                 Rule::record_field_decl => {
                     let mut parts = children(item);
@@ -150,6 +152,29 @@ impl Lowerer {
             }
         }
         decl
+    }
+
+    /// Sets a setting that may be given once; a repeat is E017, not a
+    /// silent overwrite.
+    fn set_once(
+        &mut self,
+        slot: &mut Option<Spanned<String>>,
+        value: Option<Spanned<String>>,
+        what: &str,
+    ) {
+        let Some(value) = value else {
+            return;
+        };
+        if let Some(first) = slot {
+            self.diagnostics.push(
+                Diagnostic::new(Code::DuplicateEntry, format!("`{what}` is given twice"))
+                    .primary(value.span, "given again here")
+                    .secondary(first.span, "first given here")
+                    .help(format!("keep one `{what}`")),
+            );
+            return;
+        }
+        *slot = Some(value);
     }
 
     fn first_string(&mut self, pair: P<'_>) -> Option<Spanned<String>> {
@@ -252,8 +277,14 @@ impl Lowerer {
                 Rule::s3_filter => {
                     for f in children(p) {
                         match f.as_rule() {
-                            Rule::s3_prefix => prefix = self.first_string(f),
-                            Rule::s3_suffix => suffix = self.first_string(f),
+                            Rule::s3_prefix => {
+                                let value = self.first_string(f);
+                                self.set_once(&mut prefix, value, "prefix");
+                            }
+                            Rule::s3_suffix => {
+                                let value = self.first_string(f);
+                                self.set_once(&mut suffix, value, "suffix");
+                            }
                             _ => self.bug(&f, "an s3 filter"),
                         }
                     }
@@ -923,6 +954,67 @@ impl Lowerer {
             }
         }
     }
+}
+
+/// The length of `text` without trailing whitespace and comments, which
+/// pest lets rules that end in an optional part swallow.
+fn trimmed_len(text: &str) -> usize {
+    let trimmed = text.trim_end();
+    // Fast path: no comment can end the text.
+    let last_line = trimmed.rsplit('\n').next().unwrap_or(trimmed);
+    if !trimmed.ends_with("*/") && !last_line.contains("//") {
+        return trimmed.len();
+    }
+    // Scan forward, skipping strings and comments, and remember where the
+    // last character of real text ends.
+    let bytes = trimmed.as_bytes();
+    let (mut i, mut end, mut depth) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if depth > 0 {
+            if rest.starts_with(b"/*") {
+                depth += 1;
+                i += 2;
+            } else if rest.starts_with(b"*/") {
+                depth -= 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        if rest.starts_with(b"/*") {
+            depth = 1;
+            i += 2;
+        } else if rest.starts_with(b"//") {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+        } else if rest.starts_with(b"\"\"\"") {
+            i += 3;
+            while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i = (i + 3).min(bytes.len());
+            end = i;
+        } else if bytes[i] == b'"' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(bytes.len());
+            end = i;
+        } else {
+            if !bytes[i].is_ascii_whitespace() {
+                end = i + 1;
+            }
+            i += 1;
+        }
+    }
+    // Never split a UTF-8 character.
+    (end..=trimmed.len())
+        .find(|e| trimmed.is_char_boundary(*e))
+        .unwrap_or(trimmed.len())
 }
 
 /// Triple-quoted strings drop the line break after the opening quotes, the

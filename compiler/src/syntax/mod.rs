@@ -87,4 +87,23 @@ mod tests {
         assert_eq!(d[0].code, Code::InvalidEscape);
         assert_eq!(&text[d[0].primary_span().unwrap().range()], "\\q");
     }
+
+    #[test]
+    fn spans_exclude_trailing_comments() {
+        let text = "filter F = counter(E) {\n  key profile.a // the key\n  every 10 events /* why */\n  emit X\n}\n";
+        let (ast, d) = parse(text);
+        assert!(d.is_empty(), "{d:?}");
+        let Some(ast::Decl::Node(n)) = ast.unwrap().decls.into_iter().next() else {
+            panic!("expected a node");
+        };
+        assert_eq!(&text[n.params[0].span.range()], "key profile.a");
+        assert_eq!(&text[n.params[1].span.range()], "every 10 events");
+    }
+
+    #[test]
+    fn repeated_settings_are_reported() {
+        let (_, d) = parse("event E { source \"a\" source \"b\" }\ntrigger T = s3 \"bkt\" prefix \"a/\" prefix \"b/\" -> E");
+        let codes: Vec<Code> = d.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec![Code::DuplicateEntry, Code::DuplicateEntry]);
+    }
 }
