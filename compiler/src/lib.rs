@@ -21,6 +21,10 @@ pub mod picture;
 
 pub use format::format_source;
 
+pub mod analysis;
+#[cfg(feature = "lsp")]
+pub mod lsp;
+
 /// Checks a project and, when it has no errors, generates every artifact.
 /// Warnings come back with the outputs; errors instead of them.
 pub fn build(

@@ -67,6 +67,7 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Register a project's events, routes and flows in an Event Store.
     Publish(cli::publish::PublishArgs),
+    Lsp(cli::lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,5 +97,6 @@ fn main() -> ExitCode {
         Command::Tools(command) => command.run(),
         Command::Serve(args) => cli::serve::serve(&args),
         Command::Publish(args) => cli::publish::publish(&args),
+        Command::Lsp(args) => cli::lsp::lsp(&args),
     }
 }

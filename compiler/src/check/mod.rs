@@ -83,13 +83,35 @@ pub struct Checked {
 
 /// Parses and checks every file of a project.
 pub fn check(sources: &SourceSet, options: &CheckOptions) -> Checked {
-    let mut diagnostics = Diagnostics::default();
+    let (model, diagnostics) = check_partial(sources, options);
+    let model = (!diagnostics.has_errors()).then_some(model);
+    Checked { model, diagnostics }
+}
+
+/// Like [`check`], but always returns the model, as far as checking got:
+/// declarations that failed are missing from it. Editors use it to show
+/// schemas and nodes while a project still has errors.
+pub fn check_partial(sources: &SourceSet, options: &CheckOptions) -> (model::Model, Diagnostics) {
+    let mut diagnostics = Vec::new();
     let mut files: Vec<ast::File> = Vec::new();
     for (id, file) in sources.iter() {
         let (ast, ds) = syntax::parse_file(id, file);
-        diagnostics.0.extend(ds);
+        diagnostics.extend(ds);
         files.extend(ast);
     }
+    check_parsed(sources, options, &files, diagnostics)
+}
+
+/// [`check_partial`] of files already parsed with [`syntax::parse_file`]
+/// (`files`: the ASTs of those that parsed; `diagnostics`: every parse
+/// diagnostic), so that a caller who also needs the ASTs parses once.
+pub fn check_parsed(
+    sources: &SourceSet,
+    options: &CheckOptions,
+    files: &[ast::File],
+    diagnostics: Vec<Diagnostic>,
+) -> (model::Model, Diagnostics) {
+    let mut diagnostics = Diagnostics(diagnostics);
     let project = if options.project.is_empty() {
         "project".to_string()
     } else {
@@ -106,11 +128,22 @@ pub fn check(sources: &SourceSet, options: &CheckOptions) -> Checked {
         stuck_nodes: BTreeSet::new(),
         unknown_names: Vec::new(),
     };
-    ctx.check_files(&files);
+    ctx.check_files(files);
     diagnostics.0.extend(ctx.diagnostics);
     diagnostics.sort();
-    let model = (!diagnostics.has_errors()).then_some(ctx.model);
-    Checked { model, diagnostics }
+    (ctx.model, diagnostics)
+}
+
+/// The node kinds, with the class each belongs to (`None`: any class).
+pub fn node_kinds() -> impl Iterator<Item = (&'static str, Option<ast::NodeClass>)> {
+    nodes::KINDS.iter().copied()
+}
+
+/// The required and optional parameters of a node kind (an unknown kind
+/// gets those of `custom`).
+pub fn node_parameters(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    let spec = nodes::spec(kind);
+    (spec.required, spec.optional)
 }
 
 /// State shared by the checking passes.

@@ -17,7 +17,7 @@ use super::Ctx;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::syntax::ast::{self, NodeClass};
 
-const KINDS: [(&str, Option<NodeClass>); 9] = [
+pub(super) const KINDS: [(&str, Option<NodeClass>); 9] = [
     ("counter", Some(NodeClass::Filter)),
     ("aggregator", Some(NodeClass::Filter)),
     ("stitcher", Some(NodeClass::Filter)),
@@ -29,7 +29,7 @@ const KINDS: [(&str, Option<NodeClass>); 9] = [
     ("custom", None),
 ];
 
-fn spec(kind: &str) -> ParamSpec {
+pub(super) fn spec(kind: &str) -> ParamSpec {
     let (required, optional): (&'static [&'static str], &'static [&'static str]) = match kind {
         "counter" => (&["key", "every", "emit"], &[]),
         "aggregator" => (&["key", "every", "collect", "emit"], &["aggregate"]),

@@ -5,6 +5,7 @@ pub mod build;
 pub mod check;
 pub mod fmt;
 pub mod graph;
+pub mod lsp;
 pub mod pattern;
 pub mod project;
 pub mod publish;
