@@ -37,7 +37,7 @@ fn with_etag(mut response: Response, version: u64) -> Response {
 }
 
 fn stored<T: serde::de::DeserializeOwned>(record: &Versioned) -> Result<T, ApiError> {
-    serde_json::from_value(record.body.clone()).map_err(|e| {
+    T::deserialize(&record.body).map_err(|e| {
         ApiError::from(super::repo::RepoError::Backend(format!(
             "stored {} is unreadable: {e}",
             record.id
@@ -45,11 +45,16 @@ fn stored<T: serde::de::DeserializeOwned>(record: &Versioned) -> Result<T, ApiEr
     })
 }
 
-async fn event_view(s: &StoreState, record: &Versioned) -> Result<EventView, ApiError> {
-    let event: EventInput = stored(record)?;
+async fn event_view(s: &StoreState, record: Versioned) -> Result<EventView, ApiError> {
     let routing = s.repo.get(Kind::Route, &record.id).await?;
-    let (routes, routes_version) = match &routing {
-        Some(r) => (stored::<RoutesRecord>(r)?.routes, r.version),
+    event_view_with(record, routing)
+}
+
+/// The view of an event record with its routing record.
+fn event_view_with(record: Versioned, routing: Option<Versioned>) -> Result<EventView, ApiError> {
+    let event: EventInput = stored(&record)?;
+    let (routes, routes_version) = match routing {
+        Some(r) => (stored::<RoutesRecord>(&r)?.routes, r.version),
         None => (Vec::new(), 0),
     };
     let consumers: BTreeSet<String> = routes
@@ -57,7 +62,7 @@ async fn event_view(s: &StoreState, record: &Versioned) -> Result<EventView, Api
         .flat_map(|r| r.targets.iter().cloned())
         .collect();
     Ok(EventView {
-        id: record.id.clone(),
+        id: record.id,
         name: event.name,
         source: event.source,
         detail_type: event.detail_type,
@@ -80,15 +85,21 @@ pub async fn list_events(
 ) -> Result<Response, ApiError> {
     let (after, limit) = page(q)?;
     let page = s.repo.list(Kind::Event, after.as_deref(), limit).await?;
+    // Routing records have event ids, so the first `limit` of them after
+    // `after` hold the routing of every event of this page: one query.
+    let routings = s.repo.list(Kind::Route, after.as_deref(), limit).await?;
+    let mut routings: BTreeMap<String, Versioned> = routings
+        .items
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let next_token = page.last.as_deref().map(encode_token);
     let mut items = Vec::with_capacity(page.items.len());
-    for record in &page.items {
-        items.push(event_view(&s, record).await?);
+    for record in page.items {
+        let routing = routings.remove(&record.id);
+        items.push(event_view_with(record, routing)?);
     }
-    Ok(Json(EventList {
-        items,
-        next_token: page.last.as_deref().map(encode_token),
-    })
-    .into_response())
+    Ok(Json(EventList { items, next_token }).into_response())
 }
 
 /// One event.
@@ -104,8 +115,9 @@ pub async fn get_event(
         .get(Kind::Event, &id)
         .await?
         .ok_or_else(|| unknown_event(&id))?;
-    let view = event_view(&s, &record).await?;
-    Ok(with_etag(Json(view).into_response(), record.version))
+    let version = record.version;
+    let view = event_view(&s, record).await?;
+    Ok(with_etag(Json(view).into_response(), version))
 }
 
 fn unknown_event(id: &str) -> ApiError {
