@@ -5,9 +5,12 @@
 //!   EventBridge, matching as aws/event-ruler, many rules at once);
 //! - [`engine`]: the pure node executors (`step`), routing, mappings;
 //! - [`ports`]: the traits the drivers use (state, objects, bus, clock, views);
+//! - `aws` (feature `aws`): the AWS adapters and the Lambda handler of `bootstrap`;
 //! - [`local`]: the in-process driver and local adapters (`flowc run`, `flowc test`);
 //! - [`store`]: the Event Store API (`flowc serve`, the API function).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod engine;
 pub mod graph;
 pub mod local;

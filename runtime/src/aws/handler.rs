@@ -1,0 +1,273 @@
+//! The Lambda handler: the graph, the router and the SDK clients are built
+//! once ([`App::init`]); each invocation picks the role's path.
+//!
+//! * `node`: an EventBridge event → [`NodeDriver::deliver`]; the flush
+//!   input `{"flowc":"flush","node":…}` → [`NodeDriver::flush`]. The
+//!   driver is synchronous and runs on a blocking thread, its adapters
+//!   bridging to the SDK.
+//! * `ingest`: an S3 `Object Created` event or an HTTP API request → the
+//!   trigger's event, put on the bus.
+//! * `api`: 501 until the Event Store router exists.
+//! * `sink`: not delivered yet (an error, so events reach the DLQ).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::clients::Clients;
+use super::clock::{EventClock, SystemClock};
+use super::config::{ClockMode, Config, Role};
+use super::driver::{NodeDriver, Outcome, Outlet};
+use super::dynamodb::DynamoStore;
+use super::error::FlowError;
+use super::eventbridge::{put_events, EventBridgeBus};
+use super::ingest;
+use super::s3::S3Objects;
+use super::wire::{read_delivered, Entry};
+use super::Bridge;
+use crate::engine::route::Router;
+use crate::engine::{is_stateful, Millis};
+use crate::graph::{Graph, NodeKind};
+use crate::ports::Clock;
+
+pub struct App {
+    pub config: Config,
+    pub graph: Graph,
+    router: Router,
+    clients: Clients,
+    events_clock: Option<EventClock>,
+}
+
+impl Outlet for EventBridgeBus {
+    fn put(&mut self, entries: &[Entry]) -> Result<(), FlowError> {
+        for e in entries {
+            self.buffer(e.clone());
+        }
+        self.send().map_err(FlowError::from)
+    }
+}
+
+impl App {
+    /// Reads graph.json and builds the clients; an error here is an init
+    /// error (Lambda reports it and does not invoke).
+    pub async fn init(config: Config) -> Result<App, FlowError> {
+        let path = config.graph_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            FlowError::bad_input(format!("cannot read {} (FLOW_GRAPH): {e}", path.display()))
+        })?;
+        let graph = Graph::from_json(&text).map_err(|e| FlowError::bad_input(e.to_string()))?;
+        let clients = Clients::load(config.endpoint.as_deref()).await;
+        App::new(config, graph, clients)
+    }
+
+    /// An app from parts (tests build the graph themselves).
+    pub fn new(config: Config, graph: Graph, clients: Clients) -> Result<App, FlowError> {
+        let router = Router::new(&graph)
+            .map_err(|e| FlowError::bad_input(format!("a route pattern is invalid: {e}")))?;
+        // Fail at init, not at the first event, if the graph lacks the job.
+        match &config.role {
+            Role::Node(n) => {
+                NodeDriver::new(&graph, &router, n)?;
+            }
+            Role::Ingest(t) => {
+                ingest::trigger(&graph, t)?;
+            }
+            Role::Api | Role::Sink(_) => {}
+        }
+        let events_clock = (config.clock == ClockMode::Events).then(EventClock::new);
+        Ok(App {
+            config,
+            graph,
+            router,
+            clients,
+            events_clock,
+        })
+    }
+
+    fn now(&self) -> Millis {
+        match &self.events_clock {
+            Some(c) => c.now(),
+            None => SystemClock.now(),
+        }
+    }
+
+    /// Handles one invocation.
+    pub async fn handle(self: &Arc<Self>, payload: Value) -> Result<Value, FlowError> {
+        match &self.config.role {
+            Role::Node(_) => {
+                let app = Arc::clone(self);
+                let bridge = Bridge::current();
+                tokio::task::spawn_blocking(move || app.handle_node(&bridge, &payload))
+                    .await
+                    .map_err(|e| FlowError::retryable(format!("the node task failed: {e}")))?
+            }
+            Role::Ingest(trigger) => self.handle_ingest(trigger, payload).await,
+            Role::Api => Ok(http_response(
+                501,
+                &json!({"error": "the Event Store API is not built into this runtime yet"}),
+            )),
+            Role::Sink(app) => Err(FlowError::failed(
+                "sink delivery is not implemented in this runtime yet".to_string(),
+            )
+            .at(app, &self.app_span(app))),
+        }
+    }
+
+    fn app_span(&self, app: &str) -> crate::graph::SourceRef {
+        self.graph
+            .apps
+            .iter()
+            .find(|a| a.name == app)
+            .map(|a| a.span.clone())
+            .unwrap_or(crate::graph::SourceRef {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                offset: 0,
+                length: 0,
+            })
+    }
+
+    /// The node role, on a blocking thread.
+    fn handle_node(&self, bridge: &Bridge, payload: &Value) -> Result<Value, FlowError> {
+        let Role::Node(name) = &self.config.role else {
+            return Err(FlowError::bad_input("not a node function"));
+        };
+        let driver = NodeDriver::new(&self.graph, &self.router, name)?;
+        let ttl = matches!(
+            driver.node.kind,
+            NodeKind::Dedupe { .. } | NodeKind::Combiner { .. }
+        );
+        let mut store = DynamoStore::new(
+            self.clients.dynamodb.clone(),
+            &self.config.table,
+            bridge.clone(),
+        )
+        .with_state_ttl(ttl)
+        .for_node(name);
+        let mut objects = S3Objects::new(self.clients.s3.clone(), bridge.clone());
+        let mut bus = EventBridgeBus::new(
+            self.clients.eventbridge.clone(),
+            &self.config.bus,
+            bridge.clone(),
+        );
+        if payload.get("flowc").and_then(Value::as_str) == Some("flush") {
+            let target = payload
+                .get("node")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if target != name {
+                return Err(FlowError::bad_input(format!(
+                    "a flush for node {target:?} reached the function of {name}"
+                ))
+                .at(name, &driver.node.span));
+            }
+            if let (Some(clock), Some(at)) = (
+                &self.events_clock,
+                payload.get("at").and_then(Value::as_str),
+            ) {
+                if let Some(t) = crate::engine::time::parse_rfc3339(at) {
+                    clock.advance_to(t);
+                }
+            }
+            if !is_stateful(&driver.node.kind) {
+                return Ok(json!({"flushed": 0}));
+            }
+            let emitted = driver.flush(&mut store, &mut objects, &mut bus, self.now())?;
+            return Ok(json!({"flushed": emitted.len()}));
+        }
+        let event = read_delivered(payload, self.now()).map_err(|e| {
+            FlowError::bad_input(format!("not an EventBridge event: {e}"))
+                .at(name, &driver.node.span)
+        })?;
+        if let Some(clock) = &self.events_clock {
+            clock.advance_to(event.time);
+        }
+        let outcome = driver.deliver(&mut store, &mut objects, &mut bus, &event, self.now())?;
+        Ok(match outcome {
+            Outcome::Done(emitted) => json!({"emitted": emitted.len()}),
+            Outcome::Duplicate(n) => json!({"duplicate": true, "republished": n}),
+            Outcome::Refused => json!({"refused": "max_hops"}),
+        })
+    }
+
+    async fn handle_ingest(&self, trigger: &str, payload: Value) -> Result<Value, FlowError> {
+        let (t, event) = ingest::trigger(&self.graph, trigger)?;
+        let at = |e: FlowError| e.at(&t.name, &t.span);
+        if payload.get("source").and_then(Value::as_str) == Some("aws.s3") {
+            let detail = payload.get("detail").cloned().unwrap_or(Value::Null);
+            let object = ingest::read_s3_notification(&detail).map_err(at)?;
+            let head = self
+                .clients
+                .s3
+                .head_object()
+                .bucket(&object.bucket)
+                .key(&object.key)
+                .send()
+                .await
+                .map_err(|e| {
+                    at(FlowError::retryable(format!(
+                        "S3 HeadObject s3://{}/{}: {}",
+                        object.bucket,
+                        object.key,
+                        aws_sdk_s3::error::DisplayErrorContext(e)
+                    )))
+                })?;
+            let flow_detail = head
+                .metadata()
+                .and_then(|m| m.get("flow-detail"))
+                .map(String::as_str);
+            let detail =
+                ingest::s3_detail(event, &object, head.content_type(), flow_detail).map_err(at)?;
+            let time = payload
+                .get("time")
+                .and_then(Value::as_str)
+                .and_then(crate::engine::time::parse_rfc3339)
+                .unwrap_or_else(|| self.now());
+            let entry = Entry::raw(&event.source, &event.detail_type, &detail, time);
+            let ids = put_events(&self.clients.eventbridge, &self.config.bus, &[entry])
+                .await
+                .map_err(|e| at(e.into()))?;
+            return Ok(json!({"ids": ids}));
+        }
+        let request: aws_lambda_events::apigw::ApiGatewayV2httpRequest =
+            serde_json::from_value(payload).map_err(|e| {
+                at(FlowError::bad_input(format!(
+                    "neither an S3 notification nor an HTTP API request: {e}"
+                )))
+            })?;
+        let body = request.body.unwrap_or_default();
+        let bytes = if request.is_base64_encoded {
+            match ingest::base64_decode(&body) {
+                Ok(b) => b,
+                Err(e) => return Ok(http_response(400, &json!({"error": e.message}))),
+            }
+        } else {
+            body.into_bytes()
+        };
+        let detail = match ingest::http_detail(&bytes) {
+            Ok(d) => d,
+            Err(e) => return Ok(http_response(400, &json!({"error": e.message}))),
+        };
+        let time = if request.request_context.time_epoch > 0 {
+            request.request_context.time_epoch
+        } else {
+            self.now()
+        };
+        let entry = Entry::raw(&event.source, &event.detail_type, &detail, time);
+        match put_events(&self.clients.eventbridge, &self.config.bus, &[entry]).await {
+            Ok(ids) => Ok(http_response(202, &json!({"id": ids.first()}))),
+            Err(e) => Ok(http_response(503, &json!({"error": e.to_string()}))),
+        }
+    }
+}
+
+/// An HTTP API (payload 2.0) response with a JSON body.
+fn http_response(status: u16, body: &Value) -> Value {
+    json!({
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": body.to_string(),
+        "isBase64Encoded": false,
+    })
+}

@@ -1,0 +1,28 @@
+//! The AWS adapters of the runtime's ports and the Lambda handler
+//! (feature `aws`; docs/runtime-aws.md).
+//!
+//! Each adapter is small and in its own module: [`dynamodb`] (state,
+//! idempotency records, outboxes), [`s3`] (objects), [`eventbridge`] (the
+//! bus: batched PutEvents), [`clock`]. [`driver`] runs one node's delivery
+//! or flush against the ports, with no SDK type in sight; [`handler`] is
+//! the shell `bootstrap` runs. No SDK type appears in a port's signature.
+
+pub mod bridge;
+pub mod clients;
+pub mod clock;
+pub mod config;
+pub mod driver;
+pub mod dynamodb;
+pub mod error;
+pub mod eventbridge;
+pub mod fakes;
+pub mod handler;
+pub mod ingest;
+pub mod s3;
+pub mod wire;
+
+pub use bridge::Bridge;
+pub use clients::Clients;
+pub use config::{Config, Role};
+pub use error::{ErrorType, FlowError};
+pub use handler::App;

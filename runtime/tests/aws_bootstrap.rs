@@ -1,0 +1,401 @@
+//! The real `bootstrap` binary behind a Lambda Runtime API of our own on
+//! loopback (`/2018-06-01/runtime/invocation/next`, `/response`, `/error`,
+//! `/init/error`):
+//! * start-up: time from process start to the first `/next`, beside the
+//!   hello-world `lambda_runtime` example built with the same profile
+//!   (no stand-in needed);
+//! * an init error is reported with its type;
+//! * with the moto stand-in: a stream of EventBridge events for a counter
+//!   node, the state in DynamoDB, the events on the bus, and the binary's
+//!   peak memory (`FLOWC_BENCH_EVENTS` events, default 300).
+#![cfg(feature = "aws")]
+
+mod aws_support;
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_support::{counter_graph, endpoint, usage, Env};
+use flow_runtime::aws::dynamodb::DynamoStore;
+use flow_runtime::engine::state_view;
+use flow_runtime::ports::StateStore;
+use serde_json::{json, Value};
+
+/// What the harness saw.
+#[derive(Default)]
+struct Seen {
+    first_next: Option<Instant>,
+    queue: VecDeque<(String, Value)>,
+    responses: HashMap<String, Value>,
+    errors: HashMap<String, (String, Value)>,
+    init_error: Option<(String, Value)>,
+}
+
+/// A Lambda Runtime API on 127.0.0.1.
+struct Harness {
+    addr: String,
+    seen: Arc<(Mutex<Seen>, Condvar)>,
+}
+
+impl Harness {
+    fn start() -> Harness {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let seen = Arc::new((Mutex::new(Seen::default()), Condvar::new()));
+        let shared = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, &shared));
+            }
+        });
+        Harness { addr, seen }
+    }
+
+    fn invoke(&self, id: &str, payload: Value) {
+        let (lock, cv) = &*self.seen;
+        lock.lock()
+            .expect("lock")
+            .queue
+            .push_back((id.to_string(), payload));
+        cv.notify_all();
+    }
+
+    /// Waits until `pred` holds (or `timeout`).
+    fn wait(&self, timeout: Duration, pred: impl Fn(&Seen) -> bool) -> bool {
+        let (lock, cv) = &*self.seen;
+        let deadline = Instant::now() + timeout;
+        let mut seen = lock.lock().expect("lock");
+        while !pred(&seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            seen = cv.wait_timeout(seen, left).expect("wait").0;
+        }
+        true
+    }
+}
+
+/// One connection: HTTP/1.1 with keep-alive, Content-Length bodies.
+fn serve(stream: TcpStream, shared: &Arc<(Mutex<Seen>, Condvar)>) {
+    let mut writer = stream.try_clone().expect("clone");
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, path) = (
+            parts.next().unwrap_or("").to_string(),
+            parts.next().unwrap_or("").to_string(),
+        );
+        let mut headers = HashMap::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let error_type = headers
+            .get("lambda-runtime-function-error-type")
+            .cloned()
+            .unwrap_or_default();
+        let (lock, cv) = &**shared;
+        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            let mut seen = lock.lock().expect("lock");
+            seen.first_next.get_or_insert_with(Instant::now);
+            cv.notify_all();
+            let (id, payload) = loop {
+                if let Some(next) = seen.queue.pop_front() {
+                    break next;
+                }
+                seen = cv.wait(seen).expect("wait");
+            };
+            drop(seen);
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+                + 30_000;
+            let text = payload.to_string();
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
+                 Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
+                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n\
+                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\
+                 Content-Length: {}\r\n\r\n{text}",
+                text.len()
+            )
+        } else {
+            let mut seen = lock.lock().expect("lock");
+            let segments: Vec<&str> = path.split('/').collect();
+            if path.ends_with("/runtime/init/error") {
+                seen.init_error = Some((error_type, body));
+            } else if path.ends_with("/response") {
+                seen.responses
+                    .insert(segments[segments.len() - 2].to_string(), body);
+            } else if path.ends_with("/error") {
+                seen.errors
+                    .insert(segments[segments.len() - 2].to_string(), (error_type, body));
+            }
+            cv.notify_all();
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}".to_string()
+        };
+        if writer.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn bootstrap() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_bootstrap"))
+}
+
+/// The hello-world example next to the binary (built by `cargo test`).
+fn hello() -> Option<PathBuf> {
+    let p = bootstrap().parent()?.join("examples").join("hello-lambda");
+    p.exists().then_some(p)
+}
+
+fn start(exe: &Path, api: &str, dir: &Path, env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "s")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("spawn")
+}
+
+/// Milliseconds from spawn to the first `/next`.
+fn startup(exe: &Path, dir: &Path, env: &[(&str, &str)]) -> f64 {
+    let h = Harness::start();
+    let t0 = Instant::now();
+    let mut child = start(exe, &h.addr, dir, env);
+    let ok = h.wait(Duration::from_secs(30), |s| s.first_next.is_some());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "{} never asked for an invocation", exe.display());
+    let first = h
+        .seen
+        .0
+        .lock()
+        .expect("lock")
+        .first_next
+        .expect("first /next");
+    first.duration_since(t0).as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn project_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("graph.json"),
+        counter_graph(10, 60_000).to_json(),
+    )
+    .expect("graph");
+    dir
+}
+
+fn node_env<'a>(endpoint: &'a str, bus: &'a str, table: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("FLOW_ROLE", "node"),
+        ("FLOW_NODE", "Counter"),
+        ("FLOW_GRAPH", "graph.json"),
+        ("FLOW_BUS", bus),
+        ("FLOW_TABLE", table),
+        ("FLOW_BUCKET", "unused"),
+        ("FLOW_STAGE", "test"),
+        ("FLOWC_CLOCK", "events"),
+        ("FLOWC_AWS_ENDPOINT", endpoint),
+    ]
+}
+
+#[test]
+fn startup_to_first_next() {
+    let dir = project_dir();
+    let env = node_env("http://127.0.0.1:9", "bus", "table");
+    let runs = 7;
+    let ours = median(
+        (0..runs)
+            .map(|_| startup(&bootstrap(), dir.path(), &env))
+            .collect(),
+    );
+    match hello() {
+        Some(h) => {
+            let base = median((0..runs).map(|_| startup(&h, dir.path(), &[])).collect());
+            eprintln!(
+                "start-up to first /next (median of {runs}): bootstrap {ours:.1} ms, hello-lambda {base:.1} ms, ratio {:.2}",
+                ours / base
+            );
+        }
+        None => eprintln!("start-up to first /next (median of {runs}): bootstrap {ours:.1} ms (hello-lambda example not built)"),
+    }
+}
+
+#[test]
+fn init_error_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = Harness::start();
+    let mut child = start(
+        &bootstrap(),
+        &h.addr,
+        dir.path(),
+        &[("FLOW_ROLE", "node"), ("FLOW_NODE", "N"), ("FLOW_BUS", "b")],
+    );
+    let ok = h.wait(Duration::from_secs(30), |s| s.init_error.is_some());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "no init error reported");
+    let (kind, body) = h
+        .seen
+        .0
+        .lock()
+        .expect("lock")
+        .init_error
+        .clone()
+        .expect("init error");
+    assert_eq!(kind, "BadInput");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or("")
+            .contains("graph.json"),
+        "{body}"
+    );
+}
+
+/// VmHWM of a process, in KiB.
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn counter_stream_through_the_binary() {
+    let Some(ep) = endpoint("counter_stream_through_the_binary") else {
+        return;
+    };
+    let n: u32 = std::env::var("FLOWC_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let aws = Env::new(ep.clone());
+    let table = aws.table("bin");
+    let (bus, queue) = aws.bus_with_queue("bin");
+    let dir = project_dir();
+    let h = Harness::start();
+    let mut child = start(
+        &bootstrap(),
+        &h.addr,
+        dir.path(),
+        &node_env(&ep, &bus, &table),
+    );
+    let t0 = Instant::now();
+    const T0: i64 = 1_772_442_000_000;
+    let sessions = 20;
+    for i in 0..n {
+        let e = usage(i, &format!("s{}", i % sessions), T0 + i64::from(i) * 10);
+        h.invoke(&format!("req-{i}"), e);
+    }
+    // One redelivery and one event with no route (an error with a type).
+    h.invoke("dup", usage(0, "s0", T0));
+    h.invoke("bad", json!({"id": "x", "source": "nobody", "detail-type": "usage", "time": "2026-03-02T09:00:00Z", "detail": {}}));
+    let done = h.wait(Duration::from_secs(600), |s| {
+        s.responses.len() + s.errors.len() == n as usize + 2
+    });
+    let elapsed = t0.elapsed();
+    let peak = peak_kib(child.id());
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        done,
+        "the binary stopped answering: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = h.seen.0.lock().expect("lock");
+    assert_eq!(
+        seen.responses.len(),
+        n as usize + 1,
+        "errors: {:?}",
+        seen.errors
+    );
+    assert_eq!(
+        seen.responses["dup"],
+        json!({"duplicate": true, "republished": 0})
+    );
+    // lambda_runtime sends the header `Unhandled`; the type is in the body.
+    let (_, body) = &seen.errors["bad"];
+    assert_eq!(body["errorType"], "BadInput");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or("")
+            .contains("matches no route"),
+        "{body}"
+    );
+
+    let emitted = aws.drain(&queue);
+    let per_session = n / sessions; // Events per session (n a multiple of 20).
+    assert_eq!(
+        emitted.len() as u32,
+        sessions * (per_session / 10),
+        "one Counted per 10 events of a session"
+    );
+    let mut store = DynamoStore::new(aws.clients.dynamodb.clone(), &table, aws.bridge());
+    let graph = counter_graph(10, 60_000);
+    let left = per_session % 10;
+    for s in 0..sessions {
+        let state = store.load("Counter", &format!("s{s}")).expect("load");
+        let count = state.map_or(json!(0), |st| {
+            state_view(&graph.nodes["Counter"], Some(&st.state))["count"].clone()
+        });
+        assert_eq!(count, json!(left));
+    }
+    eprintln!(
+        "bootstrap against moto: {n} events in {:.1} s ({:.2} ms/event incl. moto), peak RSS {} KiB",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1000.0 / f64::from(n),
+        peak.map_or("?".into(), |p| p.to_string())
+    );
+}
