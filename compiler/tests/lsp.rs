@@ -512,6 +512,17 @@ mod analysis {
     }
 
     #[test]
+    fn hover_on_a_route_shows_its_pattern() {
+        let a = example("timecard");
+        let (file, at) = find(&a, "routes.flow", "SpeechChunks", 0);
+        let hover = a.hover(file, at + 1).unwrap();
+        assert!(hover
+            .markdown
+            .contains("route SpeechChunks = AudioChunk -> AudioStitcher"));
+        assert!(hover.markdown.contains("\"$or\""), "{}", hover.markdown);
+    }
+
+    #[test]
     fn fields_copied_into_derived_events_share_their_declaration() {
         let a = example("timecard");
         // `data.image` of FrameSampled (a counter's default shape) is the

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::index::{NameKind, Symbol};
 use super::Analysis;
-use crate::check::model::{Event, EventOrigin, Record, Type, ENVELOPE};
+use crate::check::model::{Event, EventOrigin, Record, Route, Type, ENVELOPE};
 use crate::syntax::ast::{self, FileId, Span};
 
 /// Markdown and the span it is about.
@@ -40,6 +40,10 @@ fn name_hover(analysis: &Analysis, name: &str) -> Option<String> {
             )),
         },
         NameKind::Node => node_hover(analysis, name),
+        NameKind::Route => {
+            let route = analysis.model.routes.iter().find(|r| r.name == name)?;
+            Some(pattern_markdown(route))
+        }
         kind => {
             let span = analysis.index.definition(&Symbol::Name(name.to_string()))?;
             let decl = decl_with_name(analysis, span)?;
@@ -205,14 +209,19 @@ fn route_hover(analysis: &Analysis, file: FileId, offset: usize) -> Option<Hover
             && decl.span.start <= r.span.start
             && r.span.end <= decl.span.end
     })?;
-    let pattern = serde_json::to_string_pretty(&route.pattern).unwrap_or_default();
     Some(Hover {
-        markdown: format!(
-            "route `{}`: EventBridge pattern\n```json\n{pattern}\n```",
-            route.name
-        ),
+        markdown: pattern_markdown(route),
         span: decl.span,
     })
+}
+
+fn pattern_markdown(route: &Route) -> String {
+    let pattern = serde_json::to_string_pretty(&route.pattern).unwrap_or_default();
+    let targets = route.targets.join(", ");
+    format!(
+        "```flow\nroute {} = {} -> {targets}\n```\nEventBridge pattern:\n```json\n{pattern}\n```",
+        route.name, route.event
+    )
 }
 
 fn decl_with_name(analysis: &Analysis, span: Span) -> Option<&ast::Decl> {
