@@ -33,11 +33,56 @@ pub fn build(
     format: codegen::TemplateFormat,
 ) -> Result<(codegen::Outputs, Diagnostics), Diagnostics> {
     let checked = check(sources, options);
-    match checked.model {
-        Some(model) => Ok((
-            codegen::emit_all(&model, sources, format),
-            checked.diagnostics,
-        )),
-        None => Err(checked.diagnostics),
+    let Some(model) = checked.model else {
+        return Err(checked.diagnostics);
+    };
+    let quota = stack_quotas(&model, sources);
+    if !quota.is_empty() {
+        let mut all = checked.diagnostics;
+        all.0.extend(quota);
+        return Err(all);
     }
+    Ok((
+        codegen::emit_all(&model, sources, format),
+        checked.diagnostics,
+    ))
+}
+
+/// CloudFormation's per-stack quotas: they depend on the generated template,
+/// so they are checked here, after `check` and before writing anything.
+fn stack_quotas(model: &check::model::Model, sources: &SourceSet) -> Vec<Diagnostic> {
+    let size = codegen::template_size(model, sources);
+    let anchor = model
+        .nodes
+        .values()
+        .map(|n| n.span)
+        .min()
+        .or_else(|| model.events.values().map(|e| e.span).min());
+    let mut out = Vec::new();
+    if size.resources > codegen::MAX_STACK_RESOURCES {
+        let mut d = Diagnostic::new(
+            Code::TooManyResources,
+            format!(
+                "the template has {} resources; a CloudFormation stack holds at most {}",
+                size.resources,
+                codegen::MAX_STACK_RESOURCES
+            ),
+        )
+        .help(
+            "every node costs about eight resources (function, role, log group, queue, \
+             permissions); split the project into several stacks",
+        );
+        if let Some(span) = anchor {
+            d = d.primary(
+                span,
+                format!(
+                    "this project's {} nodes and {} routes need them",
+                    model.nodes.len(),
+                    model.routes.len()
+                ),
+            );
+        }
+        out.push(d);
+    }
+    out
 }

@@ -66,16 +66,35 @@ impl Ctx<'_> {
                 });
             }
         }
-        if self.model.routes.len() > MAX_RULES_PER_BUS {
-            let extra = &self.model.routes[MAX_RULES_PER_BUS];
+        // Apps deliver sinks with one rule per distinct sink event, on the
+        // same bus (docs/aws-mapping.md).
+        let sink_rules: usize = decls
+            .apps
+            .iter()
+            .map(|a| {
+                a.sinks
+                    .iter()
+                    .map(|s| s.event.node.as_str())
+                    .collect::<BTreeSet<_>>()
+                    .len()
+            })
+            .sum();
+        let total = self.model.routes.len() + sink_rules;
+        if total > MAX_RULES_PER_BUS {
+            let at = MAX_RULES_PER_BUS.min(self.model.routes.len().saturating_sub(1));
+            let span = self
+                .model
+                .routes
+                .get(at)
+                .map_or(Span::default(), |r| r.span);
             let d = Diagnostic::new(
                 Code::TooManyRules,
                 format!(
-                    "the project needs {} rules, more than the {MAX_RULES_PER_BUS} EventBridge allows on one bus",
+                    "the project needs {total} rules ({} routes, {sink_rules} for app sinks), more than the {MAX_RULES_PER_BUS} EventBridge allows on one bus",
                     self.model.routes.len()
                 ),
             )
-            .primary(extra.span, format!("rule {} of {}", MAX_RULES_PER_BUS + 1, self.model.routes.len()))
+            .primary(span, format!("rule {} of {total}", at + 1))
             .help("merge routes with `in [...]` or `or`, or split the project into several");
             self.push(d);
         }

@@ -100,6 +100,9 @@ pub(crate) struct Builder<'a> {
     /// Per function base: the ARNs of the rules that deliver to it, so that
     /// its dead-letter queue admits their failures.
     pub rule_sources: BTreeMap<String, Vec<Expr>>,
+    /// Trigger bucket name → logical id, computed once (every view and
+    /// trigger asks for it).
+    media_buckets: BTreeMap<String, String>,
 }
 
 impl<'a> Builder<'a> {
@@ -109,6 +112,17 @@ impl<'a> Builder<'a> {
             sources,
             resources: BTreeMap::new(),
             rule_sources: BTreeMap::new(),
+            media_buckets: model
+                .triggers
+                .iter()
+                .filter_map(|t| match &t.kind {
+                    TriggerKind::S3 { bucket, .. } => Some((
+                        bucket.clone(),
+                        logical_id(&names::pascal(bucket), "TriggerBucket"),
+                    )),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 
@@ -141,18 +155,8 @@ impl<'a> Builder<'a> {
     }
 
     /// Logical ids of the media buckets of S3 triggers, by declared bucket.
-    pub fn media_buckets(&self) -> BTreeMap<String, String> {
-        self.model
-            .triggers
-            .iter()
-            .filter_map(|t| match &t.kind {
-                TriggerKind::S3 { bucket, .. } => Some((
-                    bucket.clone(),
-                    logical_id(&names::pascal(bucket), "TriggerBucket"),
-                )),
-                _ => None,
-            })
-            .collect()
+    pub fn media_buckets(&self) -> &BTreeMap<String, String> {
+        &self.media_buckets
     }
 }
 

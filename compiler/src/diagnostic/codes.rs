@@ -74,6 +74,7 @@ codes! {
     TooManyCombinations = "E041", "event pattern has too many `$or` combinations";
     TooManyRules = "E042", "too many rules on one event bus";
     TooManyTargets = "E043", "too many targets on one rule";
+    TooManyResources = "E044", "template has more resources than one stack allows";
     NodeInputs = "E050", "node takes a different number of input events";
     CustomOutputs = "E051", "node outputs declared wrongly";
     InvalidSink = "E052", "invalid sink setting";

@@ -156,7 +156,7 @@ fn emit_media_buckets(b: &mut Builder) {
             first_span.entry(bucket.clone()).or_insert(trigger.span);
         }
     }
-    for (bucket, id) in b.media_buckets() {
+    for (bucket, id) in b.media_buckets().clone() {
         let (Some(triggers), Some(span)) = (declared.get(&bucket), first_span.get(&bucket)) else {
             continue;
         };
@@ -400,7 +400,7 @@ pub(crate) fn outputs(b: &Builder) -> BTreeMap<String, Output> {
             ),
         );
     }
-    for (bucket, id) in b.media_buckets() {
+    for (bucket, id) in b.media_buckets().clone() {
         let name = format!("{id}Name");
         outputs.insert(
             name.clone(),
