@@ -215,7 +215,8 @@ fn change(client: &mut Client, uri: &str, version: i32, text: &str) {
 fn initialize(client: &mut Client, root: &Path) {
     let result = client.request(
         "initialize",
-        json!({ "processId": null, "rootUri": uri(root), "capabilities": {} }),
+        json!({ "processId": null, "rootUri": uri(root), "capabilities": {
+            "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } } }),
     );
     let caps = &result["capabilities"];
     assert_eq!(caps["hoverProvider"], true);
@@ -436,6 +437,18 @@ fn a_file_that_does_not_parse_still_gets_diagnostics_and_symbols() {
         at(&nodes, json!({ "line": 99, "character": 99 })),
     );
     assert_eq!(hover, Value::Null);
+    // A file changed on disk (not open): its diagnostics come with the
+    // next check of the project.
+    let changed = EVENTS.replace("user_id: string", "user_id: strin");
+    std::fs::write(&events_path, &changed).unwrap();
+    let events = uri(&events_path);
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [ { "uri": events, "type": 2 } ] }),
+    );
+    let diagnostics = client.diagnostics(&events, |d| d.iter().any(|d| d["code"] == "E018"));
+    let e018 = diagnostics.iter().find(|d| d["code"] == "E018").unwrap();
+    assert_eq!(e018["range"]["start"], pos(&changed, "strin }", 0, 0));
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);
     assert!(client.child.wait().unwrap().success());
@@ -508,6 +521,39 @@ mod analysis {
             hover.markdown.contains("application.window_title: string?"),
             "{}",
             hover.markdown
+        );
+    }
+
+    #[test]
+    fn completion_in_a_file_that_does_not_parse_knows_its_derived_events() {
+        let a = example("timecard");
+        let mut sources = SourceSet::new();
+        for (_, file) in a.sources.iter() {
+            let text = if file.path == "nodes.flow" {
+                file.text
+                    .replace("  image      data.image\n", "  image      data.\n")
+            } else {
+                file.text.clone()
+            };
+            sources.add(SourceFile::new(file.path.clone(), text));
+        }
+        let b = Analysis::new(
+            sources,
+            &CheckOptions {
+                project: "timecard".into(),
+            },
+        );
+        assert!(b.diagnostics.has_errors());
+        // ScreenSummary reads FrameSampled, derived in the broken file.
+        let (file, at) = find(&b, "nodes.flow", "image      data.\n", 0);
+        let got: Vec<String> = b
+            .completions(file, at + 16)
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+        assert!(
+            got.contains(&"image".to_string()) && got.contains(&"count".to_string()),
+            "{got:?}"
         );
     }
 

@@ -35,7 +35,8 @@ pub struct Analysis {
     pub sources: SourceSet,
     /// Exactly what `flowc check` reports.
     pub diagnostics: Diagnostics,
-    /// The model as far as checking got (complete when there are no errors).
+    /// The model as far as checking got (complete when there are no
+    /// errors), with the declarations that parse of files that do not.
     pub model: Model,
     /// The ASTs of the files (recovered where a file does not parse; a
     /// file of which nothing parsed has none).
@@ -59,9 +60,16 @@ impl Analysis {
             }
             parse_diagnostics.extend(ds);
         }
-        let (model, diagnostics) =
+        let (mut model, diagnostics) =
             check::check_parsed(&sources, options, &files, parse_diagnostics);
-        files.extend(recovered);
+        if !recovered.is_empty() {
+            // While a file is being typed it rarely parses; the events its
+            // other declarations derive are still wanted for hover and
+            // completion, so the editor's model also checks what was
+            // recovered (the diagnostics stay those of `flowc check`).
+            files.extend(recovered);
+            model = check::check_parsed(&sources, options, &files, Vec::new()).0;
+        }
         let index = Index::build(&files, &model, &sources);
         Analysis {
             sources,

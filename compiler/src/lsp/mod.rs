@@ -15,6 +15,7 @@ pub mod state;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ pub fn run_stdio() -> std::io::Result<()> {
 pub struct Backend {
     client: Client,
     state: State,
+    /// The client lets the server watch `.flow` files on disk.
+    watch_files: AtomicBool,
 }
 
 impl Backend {
@@ -54,6 +57,7 @@ impl Backend {
         Backend {
             client,
             state: State::default(),
+            watch_files: AtomicBool::new(false),
         }
     }
 
@@ -121,7 +125,11 @@ impl Backend {
         tokio::spawn(async move {
             tokio::time::sleep(DEBOUNCE).await;
             if state.generation(&root) == generation {
-                let backend = Backend { client, state };
+                let backend = Backend {
+                    client,
+                    state,
+                    watch_files: AtomicBool::new(false),
+                };
                 backend.publish(root).await;
             }
         });
@@ -162,7 +170,14 @@ fn capabilities() -> lsp::ServerCapabilities {
 }
 
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let watch = params
+            .capabilities
+            .workspace
+            .and_then(|w| w.did_change_watched_files)
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.watch_files.store(watch, Ordering::Relaxed);
         Ok(lsp::InitializeResult {
             capabilities: capabilities(),
             server_info: Some(lsp::ServerInfo {
@@ -171,6 +186,33 @@ impl LanguageServer for Backend {
             }),
             offset_encoding: None,
         })
+    }
+
+    /// Asks to hear about `.flow` files created, changed or deleted on
+    /// disk (a branch switch, a file added in a terminal).
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        if !self.watch_files.load(Ordering::Relaxed) {
+            return;
+        }
+        let options = lsp::DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![lsp::FileSystemWatcher {
+                glob_pattern: lsp::GlobPattern::String("**/*.flow".to_string()),
+                kind: None,
+            }],
+        };
+        let registration = lsp::Registration {
+            id: "flowc-watch-flow-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(err) = self.client.register_capability(vec![registration]).await {
+            self.client
+                .log_message(
+                    lsp::MessageType::WARNING,
+                    format!("flowc: cannot watch files: {err}"),
+                )
+                .await;
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
