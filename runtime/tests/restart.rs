@@ -61,7 +61,9 @@ fn stream() -> Vec<Event> {
                 source: "acme".into(),
                 detail_type: "usage".into(),
                 time: 1_767_225_600_000 + i * 2000 + jitter,
-                detail: json!({"profile": {"user": user}, "data": {"ms": i * 10}}),
+                detail: std::sync::Arc::new(
+                    json!({"profile": {"user": user}, "data": {"ms": i * 10}}),
+                ),
             }
         })
         .collect()

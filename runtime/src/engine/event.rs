@@ -6,6 +6,8 @@
 //! byte-identical output (and a redelivered output is recognised
 //! downstream by its id).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -18,8 +20,9 @@ pub struct Event {
     pub source: String,
     pub detail_type: String,
     pub time: Millis,
-    /// `{ profile, data, application, flow? }`.
-    pub detail: Value,
+    /// `{ profile, data, application, flow? }`, shared: routing to several
+    /// targets and keeping a window's last input do not copy it.
+    pub detail: Arc<Value>,
 }
 
 /// Why an input line is not an EventBridge event.
@@ -55,7 +58,7 @@ impl Event {
         let detail_type =
             text("detail-type")?.ok_or_else(|| EnvelopeError("missing `detail-type`".into()))?;
         let detail = match obj.get("detail") {
-            Some(d @ Value::Object(_)) => d.clone(),
+            Some(d @ Value::Object(_)) => Arc::new(d.clone()),
             Some(_) => return Err(EnvelopeError("`detail` must be an object".into())),
             None => return Err(EnvelopeError("missing `detail`".into())),
         };
@@ -88,7 +91,7 @@ impl Event {
         m.insert("time".into(), Value::from(format_rfc3339(self.time)));
         m.insert("region".into(), Value::from(LOCAL_REGION));
         m.insert("resources".into(), Value::Array(Vec::new()));
-        m.insert("detail".into(), self.detail.clone());
+        m.insert("detail".into(), Value::clone(&self.detail));
         Value::Object(m)
     }
 

@@ -17,8 +17,24 @@ use super::{Effect, Emitted, Input, ObjectRef, Step, StepError};
 use crate::graph::{AggregateFn, Graph, NodeDef, NodeKind, Threshold};
 
 /// The state key of `event` for a stateful node: the key field's string,
-/// or the JSON text of a number or boolean.
+/// or the JSON text of a number or boolean. Also checks the other fields a
+/// step needs (a stitcher's content and order), so that a driver calling
+/// this first never hands state to a step that fails on the input.
 pub fn key_of(node: &NodeDef, event: &Event) -> Result<String, StepError> {
+    if let NodeKind::Stitcher {
+        content, order_by, ..
+    } = &node.kind
+    {
+        for (what, path) in [("content", content), ("order", order_by)] {
+            if lookup(&event.detail, path).is_none() {
+                return Err(StepError(format!(
+                    "event {} has no {what} at `{}`",
+                    event.id,
+                    path.join(".")
+                )));
+            }
+        }
+    }
     let path = match &node.kind {
         NodeKind::Counter { key, .. }
         | NodeKind::Aggregator { key, .. }
@@ -568,7 +584,7 @@ impl Out<'_> {
             .filter_map(|i| s.parts.get(i).map(|p| (i.as_str(), p)))
             .collect();
         let scope = Scope {
-            inputs: parts.iter().map(|(n, p)| (*n, &p.detail)).collect(),
+            inputs: parts.iter().map(|(n, p)| (*n, &*p.detail)).collect(),
             builtins: Map::new(),
         };
         let ids: Vec<&str> = parts.iter().map(|(_, p)| p.id.as_str()).collect();
@@ -704,7 +720,7 @@ pub(crate) fn derived_event(
             source,
             detail_type,
             time,
-            detail,
+            detail: std::sync::Arc::new(detail),
         },
     }
 }

@@ -90,7 +90,8 @@ impl Router {
                     continue;
                 }
                 let mut e = event.clone();
-                meta.through(name).write(&mut e.detail);
+                meta.through(name)
+                    .write(std::sync::Arc::make_mut(&mut e.detail));
                 e
             } else {
                 event.clone()

@@ -6,6 +6,7 @@
 //! grow with open windows, not with events processed.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,7 +18,7 @@ use super::time::Millis;
 pub struct Last {
     pub id: String,
     pub time: Millis,
-    pub detail: Value,
+    pub detail: Arc<Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,7 +89,7 @@ pub struct Part {
     pub id: String,
     pub time: Millis,
     pub received_at: Millis,
-    pub detail: Value,
+    pub detail: Arc<Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -69,7 +69,7 @@ fn ev(id: &str, secs: i64, detail: Value) -> Event {
         source: "t".into(),
         detail_type: "in".into(),
         time: 1_000_000 + secs * 1000,
-        detail,
+        detail: std::sync::Arc::new(detail),
     }
 }
 

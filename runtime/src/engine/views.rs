@@ -180,7 +180,7 @@ pub fn accept_custom(
             source: def.source.clone(),
             detail_type: def.detail_type.clone(),
             time,
-            detail,
+            detail: std::sync::Arc::new(detail),
         },
     })
 }

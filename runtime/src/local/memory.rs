@@ -55,7 +55,9 @@ impl StateStore for MemoryStore {
                 key: key.into(),
             });
         }
-        if let Some(d) = old.and_then(|s| s.deadline) {
+        let old_deadline = old.and_then(|s| s.deadline);
+        let same = old_deadline == value.as_ref().and_then(|(_, d)| *d);
+        if let Some(d) = old_deadline.filter(|_| !same) {
             self.timers.remove(&Due {
                 deadline: d,
                 node: node.into(),
@@ -64,7 +66,7 @@ impl StateStore for MemoryStore {
         }
         match value {
             Some((state, deadline)) => {
-                if let Some(d) = deadline {
+                if let Some(d) = deadline.filter(|_| !same) {
                     self.timers.insert(Due {
                         deadline: d,
                         node: node.into(),

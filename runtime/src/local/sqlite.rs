@@ -131,7 +131,8 @@ impl StateStore for SqliteStore {
                 key: key.into(),
             });
         }
-        if let Some(d) = old_deadline {
+        let same = old_deadline == value.as_ref().and_then(|(_, d)| *d);
+        if let Some(d) = old_deadline.filter(|_| !same) {
             self.timers.remove(&Due {
                 deadline: d,
                 node: node.into(),
@@ -139,7 +140,7 @@ impl StateStore for SqliteStore {
             });
         }
         let new = value.map(|(state, deadline)| {
-            if let Some(d) = deadline {
+            if let Some(d) = deadline.filter(|_| !same) {
                 self.timers.insert(Due {
                     deadline: d,
                     node: node.into(),

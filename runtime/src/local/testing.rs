@@ -133,7 +133,7 @@ fn run_step(
                 source: def.source.clone(),
                 detail_type: def.detail_type.clone(),
                 time: *clock,
-                detail: detail.clone(),
+                detail: std::sync::Arc::new(detail.clone()),
             };
             runner.publish(ev, bus).map_err(|e| e.to_string())
         }
