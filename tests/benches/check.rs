@@ -7,7 +7,7 @@
 //! Criterion reports throughput in lines (one element = one source line).
 //!
 //! **What `build` measures.** One bus holds at most 300 rules (E042), so
-//! no synthetic project beyond `synth::MAX_VALID_UNITS` units (about 1,200
+//! no synthetic project beyond `synth::MAX_VALID_UNITS` units (about 600
 //! declarations) checks without errors, and `flowc::build` would stop
 //! after `check`. Nor can any generator keep a project that large valid:
 //! every node input needs a rule and a rule has at most 5 targets, so a

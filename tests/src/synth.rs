@@ -12,7 +12,7 @@
 //!
 //! One limit cannot be kept at scale: a unit needs [`RULES_PER_UNIT`]
 //! EventBridge rules and a project's bus allows [`MAX_RULES_PER_BUS`], so a
-//! project of more than [`MAX_VALID_UNITS`] units (about 1,200
+//! project of more than [`MAX_VALID_UNITS`] units (about 600
 //! declarations) also gets the single whole-project error E042 (too many
 //! rules). Everything else stays valid; [`Project::expected_codes`] says
 //! what to expect.
@@ -34,8 +34,9 @@ use flowc::{CheckOptions, Code, SourceFile, SourceSet};
 /// Top-level declarations in one unit.
 pub const DECLARATIONS_PER_UNIT: usize = 12;
 
-/// EventBridge rules of one unit (its three routes).
-pub const RULES_PER_UNIT: usize = 3;
+/// EventBridge rules of one unit: its three routes and the rules that
+/// deliver its three sinks (one per distinct sink event).
+pub const RULES_PER_UNIT: usize = 6;
 
 /// Rules EventBridge allows on one bus (the checker's E042 limit).
 pub const MAX_RULES_PER_BUS: usize = 300;
