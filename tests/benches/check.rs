@@ -148,7 +148,7 @@ fn build(c: &mut Criterion) {
         let sources = project.sources();
         let options = project.options();
         let model = sliced_model(&project);
-        assert_eq!(model.routes.len(), project.units * synth::RULES_PER_UNIT);
+        assert_eq!(model.routes.len(), project.units * synth::ROUTES_PER_UNIT);
         let outputs = emit_all(&model, &sources, TemplateFormat::Json);
         if project.expected_codes().is_empty() {
             // Within the quota the sliced model is the checked one: what is

@@ -34,6 +34,9 @@ use flowc::{CheckOptions, Code, SourceFile, SourceSet};
 /// Top-level declarations in one unit.
 pub const DECLARATIONS_PER_UNIT: usize = 12;
 
+/// Routes of one unit.
+pub const ROUTES_PER_UNIT: usize = 3;
+
 /// EventBridge rules of one unit: its three routes and the rules that
 /// deliver its three sinks (one per distinct sink event).
 pub const RULES_PER_UNIT: usize = 6;
