@@ -3,11 +3,9 @@
 
 mod cli;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::{Color, Format, TemplateFormatArg};
 
 #[derive(Parser)]
 #[command(
@@ -22,36 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Parse and type-check projects; print diagnostics.
-    Check {
-        /// Project directories (every `.flow` file below) or single files.
-        #[arg(default_value = ".")]
-        paths: Vec<PathBuf>,
-        /// Output format of the diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-        /// Exit with status 1 on warnings too.
-        #[arg(long)]
-        deny_warnings: bool,
-        /// Colour in human output.
-        #[arg(long, value_enum, default_value_t = Color::Auto)]
-        color: Color,
-    },
-    /// Check a project and write template, rules, schemas and graph.json.
-    Build {
-        /// The project directory (or a single file).
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        /// Output directory.
-        #[arg(short, long, default_value = "build")]
-        out: PathBuf,
-        /// Template format.
-        #[arg(long, value_enum, default_value_t = TemplateFormatArg::Json)]
-        format: TemplateFormatArg,
-        /// Colour in human output.
-        #[arg(long, value_enum, default_value_t = Color::Auto)]
-        color: Color,
-    },
+    Check(cli::check::CheckArgs),
+    Build(cli::build::BuildArgs),
     /// Validate EventBridge patterns and match events against them.
     Pattern {
         #[command(subcommand)]
@@ -67,6 +37,7 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Register a project's events, routes and flows in an Event Store.
     Publish(cli::publish::PublishArgs),
+    /// Serve the Language Server Protocol over stdio (for editors).
     Lsp(cli::lsp::LspArgs),
 }
 
@@ -79,18 +50,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check {
-            paths,
-            format,
-            deny_warnings,
-            color,
-        } => cli::check::check(&paths, format, deny_warnings, color),
-        Command::Build {
-            path,
-            out,
-            format,
-            color,
-        } => cli::build::build(&path, &out, format, color),
+        Command::Check(args) => args.run(),
+        Command::Build(args) => args.run(),
         Command::Pattern { command } => cli::pattern::run(command),
         Command::Run(args) => cli::run::run(&args),
         Command::Test(args) => cli::test::test(&args),

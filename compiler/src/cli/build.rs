@@ -1,12 +1,35 @@
 //! `flowc build`: check, then write template, rules, schemas and graph.json.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use flowc::diagnostic::render::render_text;
 
 use super::project::load_project;
 use super::{text_style, Color, TemplateFormatArg};
+
+/// Check a project and write template, rules, schemas and graph.json.
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// The project directory (or a single file).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output directory.
+    #[arg(short, long, default_value = "build")]
+    pub out: PathBuf,
+    /// Template format.
+    #[arg(long, value_enum, default_value_t = TemplateFormatArg::Json)]
+    pub format: TemplateFormatArg,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+impl BuildArgs {
+    pub fn run(&self) -> ExitCode {
+        build(&self.path, &self.out, self.format, self.color)
+    }
+}
 
 pub fn build(path: &Path, out: &Path, format: TemplateFormatArg, color: Color) -> ExitCode {
     let sources = match load_project(path) {

@@ -9,6 +9,29 @@ use flowc::diagnostic::render::{render_json, render_text};
 use super::project::load_project;
 use super::{text_style, Color, Format};
 
+/// Parse and type-check projects; print diagnostics.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Project directories (every `.flow` file below) or single files.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit with status 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+impl CheckArgs {
+    pub fn run(&self) -> ExitCode {
+        check(&self.paths, self.format, self.deny_warnings, self.color)
+    }
+}
+
 pub fn check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: Color) -> ExitCode {
     let style = text_style(color);
     let mut failed = false;
