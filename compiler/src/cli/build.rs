@@ -79,6 +79,13 @@ fn write_outputs(out: &Path, outputs: &flowc::codegen::Outputs) -> std::io::Resu
             std::fs::remove_dir_all(&dir)?;
         }
     }
+    // A template in the other format would be stale.
+    for stale in ["template.json", "template.yaml"] {
+        let file = out.join(stale);
+        if file.is_file() && !outputs.contains_key(stale) {
+            std::fs::remove_file(file)?;
+        }
+    }
     for (rel, text) in outputs {
         let target = out.join(rel);
         if let Some(parent) = target.parent() {
