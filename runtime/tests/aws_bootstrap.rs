@@ -8,6 +8,9 @@
 //! * with the moto stand-in: a stream of EventBridge events for a counter
 //!   node, the state in DynamoDB, the events on the bus, and the binary's
 //!   peak memory (`FLOWC_BENCH_EVENTS` events, default 300).
+//!
+//! `FLOWC_BOOTSTRAP=target/aws/release-lambda/bootstrap` measures a release
+//! build (its `examples/hello-lambda` beside it is the baseline).
 #![cfg(feature = "aws")]
 
 mod aws_support;
@@ -169,11 +172,17 @@ fn serve(stream: TcpStream, shared: &Arc<(Mutex<Seen>, Condvar)>) {
     }
 }
 
+/// The binary under test: `FLOWC_BOOTSTRAP` (e.g. a release build for
+/// the figures), else the one cargo built for this test.
 fn bootstrap() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_bootstrap"))
+    match std::env::var_os("FLOWC_BOOTSTRAP") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")),
+    }
 }
 
-/// The hello-world example next to the binary (built by `cargo test`).
+/// The hello-world example built with the same profile, next to the
+/// binary (`cargo test` builds examples).
 fn hello() -> Option<PathBuf> {
     let p = bootstrap().parent()?.join("examples").join("hello-lambda");
     p.exists().then_some(p)
