@@ -229,3 +229,98 @@ fn driver_republishes_after_a_failed_put() {
     assert!(store.outboxes.is_empty());
     assert_eq!(store.inner.load("Counter", "a").expect("load"), None);
 }
+
+fn ingest_graph() -> Graph {
+    let mut g = serde_json::to_value(counter_graph(10, 60_000)).expect("graph");
+    let span = g["nodes"]["Counter"]["span"].clone();
+    g["events"]["Usage"]["schema"] = json!({"properties": {"detail": {"properties": {"data": {"properties": {
+        "n": {"type": "integer"},
+        "shot": {"properties": {"bucket": {"type": "string"}, "key": {"type": "string"}}, "required": ["bucket", "key"]}}}}}}});
+    g["triggers"] = json!([
+        {"name": "Shots", "kind": "s3", "bucket": "media", "prefix": "shots/", "event": "Usage", "span": span},
+        {"name": "Post", "kind": "http", "path": "/usage", "event": "Usage", "span": span},
+    ]);
+    serde_json::from_value(g).expect("ingest graph")
+}
+
+#[test]
+fn ingest_s3_uploads_and_http_posts() {
+    let Some(ep) = endpoint("ingest_s3_uploads_and_http_posts") else {
+        return;
+    };
+    let env = Env::new(ep.clone());
+    let bucket = env.bucket("media");
+    let (bus, queue) = env.bus_with_queue("ingest");
+    let graph = ingest_graph();
+    env.rt
+        .block_on(
+            env.clients
+                .s3
+                .put_object()
+                .bucket(&bucket)
+                .key("shots/1.png")
+                .content_type("image/png")
+                .metadata(
+                    "flow-detail",
+                    r#"{"profile": {"session_id": "a"}, "data": {"n": 7}, "application": {"name": "editor"}}"#,
+                )
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"png"))
+                .send(),
+        )
+        .expect("upload");
+    let mut s3 = config(&bus, "", &bucket, &ep);
+    s3.role = Role::Ingest("Shots".into());
+    let app = Arc::new(App::new(s3, graph.clone(), env.clients.clone()).expect("app"));
+    let notification = json!({
+        "version": "0", "id": "n-1", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "123456789012", "time": "2026-03-02T09:00:00Z", "region": "us-east-1",
+        "resources": [format!("arn:aws:s3:::{bucket}")],
+        "detail": {"version": "0", "bucket": {"name": bucket}, "object": {"key": "shots/1.png", "size": 3, "etag": "e1"},
+                   "request-id": "r", "requester": "123456789012", "reason": "PutObject"}
+    });
+    let answer = env.rt.block_on(app.handle(notification)).expect("ingested");
+    assert_eq!(answer["ids"].as_array().map(Vec::len), Some(1));
+
+    let mut http = config(&bus, "", &bucket, &ep);
+    http.role = Role::Ingest("Post".into());
+    let app = Arc::new(App::new(http, graph, env.clients.clone()).expect("app"));
+    let request = |body: &str| {
+        json!({"version": "2.0", "routeKey": "POST /usage", "rawPath": "/usage", "rawQueryString": "",
+               "headers": {"content-type": "application/json"}, "isBase64Encoded": false, "body": body,
+               "requestContext": {"http": {"method": "POST", "path": "/usage", "protocol": "HTTP/1.1",
+                                           "sourceIp": "127.0.0.1", "userAgent": "t"},
+                                  "timeEpoch": 1_772_442_001_000_i64, "requestId": "q"}})
+    };
+    let ok = env
+        .rt
+        .block_on(app.handle(request(
+            r#"{"profile": {"session_id": "b"}, "data": {"n": 8}}"#,
+        )))
+        .expect("posted");
+    assert_eq!(ok["statusCode"], 202, "{ok}");
+    let bad = env
+        .rt
+        .block_on(app.handle(request("[1]")))
+        .expect("answered");
+    assert_eq!(bad["statusCode"], 400, "{bad}");
+
+    let mut got: Vec<Event> = env
+        .drain(&queue)
+        .iter()
+        .map(|m| read_delivered(m, 0).expect("envelope"))
+        .collect();
+    got.sort_by_key(|e| e.time);
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        (got[0].source.as_str(), got[0].detail_type.as_str()),
+        ("acme", "usage")
+    );
+    assert_eq!(
+        Value::clone(&got[0].detail),
+        json!({"profile": {"session_id": "a"}, "application": {"name": "editor"},
+               "data": {"n": 7, "shot": {"bucket": bucket, "key": "shots/1.png", "size": 3, "etag": "e1", "content_type": "image/png"}}})
+    );
+    assert_eq!(got[0].time, T0);
+    assert_eq!(got[1].detail["data"]["n"], 8);
+    assert_eq!(got[1].time, T0 + 1000);
+}
