@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::event::{derive_id, Event, FlowMeta};
 use super::mapping::{data_of, lookup, snake_case, Scope};
 use super::state::{
-    Acc, AggregatorState, CombinerState, CounterState, DedupeState, Last, NodeState, Part, Piece,
-    StitcherState,
+    Acc, AggregatorState, Chain, CombinerState, CounterState, DedupeState, Last, NodeState, Part,
+    Piece, StitcherState,
 };
 use super::time::{format_rfc3339, Millis};
 use super::{Effect, Emitted, Input, ObjectRef, Step, StepError};
@@ -336,7 +336,7 @@ impl Out<'_> {
             count: 0,
             first_at: event.time,
             last_at: event.time,
-            records: Vec::new(),
+            records: Chain::new(),
             accs: vec![Acc::default(); aggregates.len()],
             last: last_of(event),
         });
@@ -373,7 +373,7 @@ impl Out<'_> {
 
     fn aggregator_fire(&self, s: AggregatorState, at: Millis) -> Result<Vec<Effect>, StepError> {
         let mut builtins = aggregator_builtins(self.node, &s);
-        builtins.insert("records".into(), Value::Array(s.records));
+        builtins.insert("records".into(), Value::Array(s.records.to_vec()));
         let scope = Scope {
             inputs: vec![(input_name(self.node), &s.last.detail)],
             builtins,
@@ -417,7 +417,7 @@ impl Out<'_> {
         };
         let mut s = state.unwrap_or_else(|| StitcherState {
             opened_at: now,
-            pieces: Vec::new(),
+            pieces: Chain::new(),
             last: last_of(event),
         });
         s.pieces.push(piece);
@@ -425,23 +425,23 @@ impl Out<'_> {
         Ok(s)
     }
 
-    fn stitcher_fire(&self, mut s: StitcherState, at: Millis) -> Result<Vec<Effect>, StepError> {
+    fn stitcher_fire(&self, s: StitcherState, at: Millis) -> Result<Vec<Effect>, StepError> {
         let NodeKind::Stitcher {
             content_is_object, ..
         } = &self.node.kind
         else {
             unreachable_state()
         };
-        s.pieces.sort_by(|a, b| order_cmp(&a.order, &b.order));
+        let mut pieces = s.pieces.to_vec();
+        pieces.sort_by(|a, b| order_cmp(&a.order, &b.order));
         let id = derive_id(&[&self.node.name, self.key, &s.last.id]);
         let mut effects = Vec::new();
         let content = if *content_is_object {
-            let sources: Vec<ObjectRef> = s
-                .pieces
+            let sources: Vec<ObjectRef> = pieces
                 .iter()
                 .filter_map(|p| ObjectRef::from_value(&p.content))
                 .collect();
-            let first = s.pieces.first().map(|p| &p.content);
+            let first = pieces.first().map(|p| &p.content);
             let bucket = sources.first().map_or("local", |o| o.bucket.as_str());
             let ext = sources
                 .first()
@@ -469,13 +469,13 @@ impl Out<'_> {
             });
             Value::Object(obj)
         } else {
-            let texts: Vec<&str> = s.pieces.iter().filter_map(|p| p.content.as_str()).collect();
+            let texts: Vec<&str> = pieces.iter().filter_map(|p| p.content.as_str()).collect();
             Value::from(texts.join("\n"))
         };
         let mut builtins = Map::new();
         builtins.insert("content".into(), content);
-        builtins.insert("pieces".into(), Value::from(s.pieces.len()));
-        let (first, last) = (s.pieces.first(), s.pieces.last());
+        builtins.insert("pieces".into(), Value::from(pieces.len()));
+        let (first, last) = (pieces.first(), pieces.last());
         builtins.insert("first_at".into(), ts(first.map_or(at, |p| p.time)));
         builtins.insert("last_at".into(), ts(last.map_or(at, |p| p.time)));
         let scope = Scope {
@@ -737,11 +737,11 @@ pub fn state_view(node: &NodeDef, state: Option<&NodeState>) -> Value {
         }
         (Some(NodeState::Aggregator(s)), _) => {
             m = aggregator_builtins(node, s);
-            m.insert("records".into(), Value::Array(s.records.clone()));
+            m.insert("records".into(), Value::Array(s.records.to_vec()));
             m.insert("opened_at".into(), ts(s.opened_at));
         }
         (Some(NodeState::Stitcher(s)), _) => {
-            let mut pieces = s.pieces.clone();
+            let mut pieces = s.pieces.to_vec();
             pieces.sort_by(|a, b| order_cmp(&a.order, &b.order));
             m.insert("pieces".into(), Value::from(pieces.len()));
             let order = pieces.into_iter().map(|p| p.order).collect();

@@ -469,3 +469,23 @@ fn envelopes_round_trip() {
     assert_eq!(no_id.time, 5);
     assert_eq!(no_id.id.len(), 36);
 }
+
+#[test]
+fn chains_share_clones_and_drop_long_lists() {
+    let mut a = state::Chain::new();
+    for i in 0..3 {
+        a.push(i);
+    }
+    let mut b = a.clone();
+    b.push(3);
+    assert_eq!((a.to_vec(), b.to_vec()), (vec![0, 1, 2], vec![0, 1, 2, 3]));
+    let text = serde_json::to_string(&b).expect("json");
+    assert_eq!(text, "[0,1,2,3]");
+    let back: state::Chain<i32> = serde_json::from_str(&text).expect("chain");
+    assert_eq!(back, b);
+    let mut long = state::Chain::new();
+    for i in 0..1_000_000 {
+        long.push(i);
+    }
+    drop(long); // no stack overflow
+}
