@@ -324,3 +324,87 @@ fn ingest_s3_uploads_and_http_posts() {
     assert_eq!(got[1].detail["data"]["n"], 8);
     assert_eq!(got[1].time, T0 + 1000);
 }
+
+#[test]
+fn sinks_write_documents_and_records() {
+    let Some(ep) = endpoint("sinks_write_documents_and_records") else {
+        return;
+    };
+    let env = Env::new(ep.clone());
+    let table = env.table("sinks");
+    let bucket = env.bucket("docs");
+    let mut g = serde_json::to_value(counter_graph(10, 60_000)).expect("graph");
+    let span = g["nodes"]["Counter"]["span"].clone();
+    g["apps"] = json!([{"name": "Report", "nodes": ["Counter"], "flows": [], "settings": {}, "span": span, "sinks": [
+        {"name": "Json", "event": "Counted", "kind": "s3", "key_template": "counts/{{profile.session_id}}.json", "format": "json", "span": span},
+        {"name": "Md", "event": "Counted", "kind": "s3", "key_template": "counts/{{profile.session_id}}.md", "format": "markdown",
+         "body_template": "# {{profile.session_id}}: {{data.count}}", "span": span},
+        {"name": "Rows", "event": "Counted", "kind": "dynamodb", "key": ["profile", "session_id"], "sort": ["data", "count"], "ttl_ms": 86_400_000, "span": span},
+    ]}]);
+    let graph: Graph = serde_json::from_value(g).expect("sink graph");
+    let mut config = config("unused", &table, &bucket, &ep);
+    config.role = Role::Sink("Report".into());
+    let app = Arc::new(App::new(config, graph, env.clients.clone()).expect("app"));
+    let counted = json!({"version": "0", "id": "eb-1", "detail-type": "Counted", "source": "flow.t",
+        "account": "1", "time": "2026-03-02T09:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"profile": {"session_id": "a"}, "data": {"count": 10},
+                   "flow": {"correlation_id": "c", "hops": 1, "node": "Counter", "id": "derived-1"}}});
+    let answer = env
+        .rt
+        .block_on(app.handle(counted.clone()))
+        .expect("delivered");
+    assert_eq!(
+        answer["delivered"].as_array().map(Vec::len),
+        Some(3),
+        "{answer}"
+    );
+    // A redelivery writes the same object and item again.
+    env.rt
+        .block_on(app.handle(counted))
+        .expect("delivered again");
+
+    let get = |key: &str| {
+        let out = env
+            .rt
+            .block_on(env.clients.s3.get_object().bucket(&bucket).key(key).send())
+            .expect("object");
+        let bytes = env
+            .rt
+            .block_on(out.body.collect())
+            .expect("body")
+            .into_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    };
+    assert_eq!(get("counts/a.md"), "# a: 10");
+    let doc: Value = serde_json::from_str(&get("counts/a.json")).expect("json document");
+    assert_eq!(doc["id"], "derived-1");
+    let item = env
+        .rt
+        .block_on(
+            env.clients
+                .dynamodb
+                .get_item()
+                .table_name(&table)
+                .key(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("sink#Report#Rows#a".into()),
+                )
+                .key(
+                    "sk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("10".into()),
+                )
+                .send(),
+        )
+        .expect("get item")
+        .item
+        .expect("record");
+    assert_eq!(item["id"].as_s().expect("id"), "derived-1");
+    assert!(item.contains_key("expires_at"));
+
+    // A template that names a missing field fails in strict mode.
+    let missing = json!({"version": "0", "id": "eb-2", "detail-type": "Counted", "source": "flow.t",
+        "time": "2026-03-02T09:00:00Z", "detail": {"profile": {}, "data": {"count": 1}}});
+    let e = env.rt.block_on(app.handle(missing)).expect_err("strict");
+    assert_eq!(e.kind, ErrorType::FlowFailed);
+    assert!(e.to_string().contains("Report.Json"), "{e}");
+}

@@ -8,7 +8,8 @@
 //! * `ingest`: an S3 `Object Created` event or an HTTP API request → the
 //!   trigger's event, put on the bus.
 //! * `api`: 501 until the Event Store router exists.
-//! * `sink`: not delivered yet (an error, so events reach the DLQ).
+//! * `sink`: the app's S3 and DynamoDB sinks write the event (webhooks
+//!   are not delivered yet: an error, so events reach the DLQ).
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use super::error::FlowError;
 use super::eventbridge::{put_events, EventBridgeBus};
 use super::ingest;
 use super::s3::S3Objects;
+use super::sinks::{self, Delivery};
 use super::wire::{read_delivered, Entry};
 use super::Bridge;
 use crate::engine::route::Router;
@@ -72,7 +74,10 @@ impl App {
             Role::Ingest(t) => {
                 ingest::trigger(&graph, t)?;
             }
-            Role::Api | Role::Sink(_) => {}
+            Role::Sink(a) => {
+                sinks::app(&graph, a)?;
+            }
+            Role::Api => {}
         }
         let events_clock = (config.clock == ClockMode::Events).then(EventClock::new);
         Ok(App {
@@ -106,26 +111,8 @@ impl App {
                 501,
                 &json!({"error": "the Event Store API is not built into this runtime yet"}),
             )),
-            Role::Sink(app) => Err(FlowError::failed(
-                "sink delivery is not implemented in this runtime yet".to_string(),
-            )
-            .at(app, &self.app_span(app))),
+            Role::Sink(app) => self.handle_sink(app, payload).await,
         }
-    }
-
-    fn app_span(&self, app: &str) -> crate::graph::SourceRef {
-        self.graph
-            .apps
-            .iter()
-            .find(|a| a.name == app)
-            .map(|a| a.span.clone())
-            .unwrap_or(crate::graph::SourceRef {
-                file: String::new(),
-                line: 0,
-                column: 0,
-                offset: 0,
-                length: 0,
-            })
     }
 
     /// The node role, on a blocking thread.
@@ -259,6 +246,76 @@ impl App {
             Ok(ids) => Ok(http_response(202, &json!({"id": ids.first()}))),
             Err(e) => Ok(http_response(503, &json!({"error": e.to_string()}))),
         }
+    }
+}
+
+impl App {
+    /// The sink role: every sink of the app that takes the event writes it.
+    async fn handle_sink(&self, app: &str, payload: Value) -> Result<Value, FlowError> {
+        let def = sinks::app(&self.graph, app)?;
+        let event = read_delivered(&payload, self.now()).map_err(|e| {
+            FlowError::bad_input(format!("not an EventBridge event: {e}")).at(app, &def.span)
+        })?;
+        let plan = sinks::plan(&self.graph, def, &event, SystemClock.now())?;
+        let mut done = Vec::new();
+        for (kind, delivery, sink) in plan {
+            let at = |e: FlowError| e.at(&format!("{app}.{sink}"), &def.span);
+            match delivery {
+                Delivery::Object {
+                    key,
+                    body,
+                    content_type,
+                } => {
+                    self.clients
+                        .s3
+                        .put_object()
+                        .bucket(&self.config.bucket)
+                        .key(&key)
+                        .content_type(content_type)
+                        .body(aws_sdk_s3::primitives::ByteStream::from(body.into_bytes()))
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            at(FlowError::retryable(format!(
+                                "S3 PutObject s3://{}/{key}: {}",
+                                self.config.bucket,
+                                aws_sdk_s3::error::DisplayErrorContext(e)
+                            )))
+                        })?;
+                }
+                Delivery::Record {
+                    pk,
+                    sk,
+                    id,
+                    time,
+                    detail,
+                    expires_at,
+                } => {
+                    use aws_sdk_dynamodb::types::AttributeValue as A;
+                    let mut put = self
+                        .clients
+                        .dynamodb
+                        .put_item()
+                        .table_name(&self.config.table)
+                        .item("pk", A::S(pk))
+                        .item("sk", A::S(sk))
+                        .item("id", A::S(id))
+                        .item("time", A::S(time))
+                        .item("detail", A::S(detail));
+                    if let Some(t) = expires_at {
+                        put = put.item("expires_at", A::N(t.to_string()));
+                    }
+                    put.send().await.map_err(|e| {
+                        at(FlowError::retryable(format!(
+                            "DynamoDB PutItem: {}",
+                            aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                        )))
+                    })?;
+                }
+            }
+            done.push(json!({"sink": sink, "kind": kind}));
+        }
+        Ok(json!({"delivered": done}))
     }
 }
 

@@ -19,6 +19,7 @@ pub mod fakes;
 pub mod handler;
 pub mod ingest;
 pub mod s3;
+pub mod sinks;
 pub mod wire;
 
 pub use bridge::Bridge;
