@@ -350,7 +350,8 @@ fn counter_stream_through_the_binary() {
     // One redelivery and one event with no route (an error with a type).
     h.invoke("dup", usage(0, "s0", T0));
     h.invoke("bad", json!({"id": "x", "source": "nobody", "detail-type": "usage", "time": "2026-03-02T09:00:00Z", "detail": {}}));
-    let done = h.wait(Duration::from_secs(600), |s| {
+    let limit = Duration::from_secs(600 + u64::from(n) / 10);
+    let done = h.wait(limit, |s| {
         s.responses.len() + s.errors.len() == n as usize + 2
     });
     let elapsed = t0.elapsed();
