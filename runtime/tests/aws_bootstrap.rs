@@ -208,6 +208,12 @@ fn start(exe: &Path, api: &str, dir: &Path, env: &[(&str, &str)]) -> Child {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    // Where the HTTPS client finds root certificates (start-up experiments).
+    for k in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
     cmd.spawn().expect("spawn")
 }
 
