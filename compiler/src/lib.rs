@@ -51,7 +51,7 @@ pub fn build(
 /// CloudFormation's per-stack quotas: they depend on the generated template,
 /// so they are checked here, after `check` and before writing anything.
 fn stack_quotas(model: &check::model::Model, sources: &SourceSet) -> Vec<Diagnostic> {
-    let size = codegen::template_size(model, sources);
+    let resources = codegen::template_resources(model, sources);
     let anchor = model
         .nodes
         .values()
@@ -59,12 +59,12 @@ fn stack_quotas(model: &check::model::Model, sources: &SourceSet) -> Vec<Diagnos
         .min()
         .or_else(|| model.events.values().map(|e| e.span).min());
     let mut out = Vec::new();
-    if size.resources > codegen::MAX_STACK_RESOURCES {
+    if resources > codegen::MAX_STACK_RESOURCES {
         let mut d = Diagnostic::new(
             Code::TooManyResources,
             format!(
                 "the template has {} resources; a CloudFormation stack holds at most {}",
-                size.resources,
+                resources,
                 codegen::MAX_STACK_RESOURCES
             ),
         )

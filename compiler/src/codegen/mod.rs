@@ -74,21 +74,10 @@ pub fn emit_all(model: &Model, sources: &SourceSet, format: TemplateFormat) -> O
 /// CloudFormation's quotas on one stack, which `flowc build` checks.
 pub const MAX_STACK_RESOURCES: usize = 500;
 
-/// How big the project's template is, for the quota checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TemplateSize {
-    pub resources: usize,
-    /// Bytes of the JSON template as `flowc build` writes it.
-    pub bytes: usize,
-}
-
-pub fn template_size(model: &Model, sources: &SourceSet) -> TemplateSize {
-    let template = cfn::emit_template(model, sources);
-    let bytes = serde_json::to_string_pretty(&template).map_or(0, |t| t.len() + 1);
-    TemplateSize {
-        resources: template.resources.len(),
-        bytes,
-    }
+/// How many resources the project's template has, for the stack quota
+/// (the template is built but not serialized, which is the costly part).
+pub fn template_resources(model: &Model, sources: &SourceSet) -> usize {
+    cfn::emit_template(model, sources).resources.len()
 }
 
 fn pretty(value: &serde_json::Value) -> String {
