@@ -36,22 +36,22 @@ pub fn build(
     let Some(model) = checked.model else {
         return Err(checked.diagnostics);
     };
-    let quota = stack_quotas(&model, sources);
+    let template = codegen::cfn::emit_template(&model, sources);
+    let quota = stack_quotas(&model, template.resources.len());
     if !quota.is_empty() {
         let mut all = checked.diagnostics;
         all.0.extend(quota);
         return Err(all);
     }
     Ok((
-        codegen::emit_all(&model, sources, format),
+        codegen::emit_all_with(&model, sources, format, &template),
         checked.diagnostics,
     ))
 }
 
 /// CloudFormation's per-stack quotas: they depend on the generated template,
 /// so they are checked here, after `check` and before writing anything.
-fn stack_quotas(model: &check::model::Model, sources: &SourceSet) -> Vec<Diagnostic> {
-    let resources = codegen::template_resources(model, sources);
+fn stack_quotas(model: &check::model::Model, resources: usize) -> Vec<Diagnostic> {
     let anchor = model
         .nodes
         .values()

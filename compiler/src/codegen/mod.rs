@@ -45,6 +45,17 @@ pub fn logical_id(name: &str, kind: &str) -> String {
 /// `template.json` (or `.yaml`), `graph.json`, `rules/<rule>.json` (the
 /// event pattern of each rule) and `schemas/<event>.json`.
 pub fn emit_all(model: &Model, sources: &SourceSet, format: TemplateFormat) -> Outputs {
+    emit_all_with(model, sources, format, &cfn::emit_template(model, sources))
+}
+
+/// [`emit_all`] with a template already built (so `flowc build` can check
+/// the stack quota on it without building it twice).
+pub fn emit_all_with(
+    model: &Model,
+    sources: &SourceSet,
+    format: TemplateFormat,
+    template: &cfn::Template,
+) -> Outputs {
     let mut out = Outputs::new();
     let graph = graph::emit_graph(model, sources);
     out.insert("graph.json".to_string(), graph.to_json());
@@ -57,14 +68,13 @@ pub fn emit_all(model: &Model, sources: &SourceSet, format: TemplateFormat) -> O
             pretty(&schema::event_schema(event, &model.project)),
         );
     }
-    let template = cfn::emit_template(model, sources);
     match format {
         TemplateFormat::Json => {
-            let text = serde_json::to_string_pretty(&template).unwrap_or_default();
+            let text = serde_json::to_string_pretty(template).unwrap_or_default();
             out.insert("template.json".to_string(), text + "\n");
         }
         TemplateFormat::Yaml => {
-            let text = serde_saphyr::to_string(&template).unwrap_or_default();
+            let text = serde_saphyr::to_string(template).unwrap_or_default();
             out.insert("template.yaml".to_string(), text);
         }
     }
@@ -73,12 +83,6 @@ pub fn emit_all(model: &Model, sources: &SourceSet, format: TemplateFormat) -> O
 
 /// CloudFormation's quotas on one stack, which `flowc build` checks.
 pub const MAX_STACK_RESOURCES: usize = 500;
-
-/// How many resources the project's template has, for the stack quota
-/// (the template is built but not serialized, which is the costly part).
-pub fn template_resources(model: &Model, sources: &SourceSet) -> usize {
-    cfn::emit_template(model, sources).resources.len()
-}
 
 fn pretty(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
