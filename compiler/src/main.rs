@@ -2,6 +2,8 @@
 //! lives in `cli/`; all compiler logic lives in the library.
 
 mod cli;
+#[cfg(feature = "deploy")]
+mod deploy;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,18 @@ enum Command {
     Publish(cli::publish::PublishArgs),
     /// Serve the Language Server Protocol over stdio (for editors).
     Lsp(cli::lsp::LspArgs),
+    /// Deploy a project to AWS with a CloudFormation change set.
+    #[cfg(feature = "deploy")]
+    Deploy(cli::deploy::DeployArgs),
+    /// Show the change set and semantic plan of a deploy without applying it.
+    #[cfg(feature = "deploy")]
+    Plan(cli::deploy::PlanArgs),
+    /// Show a deployed stack: state, outputs, last events.
+    #[cfg(feature = "deploy")]
+    Status(cli::deploy::StatusArgs),
+    /// Delete a deployed stack.
+    #[cfg(feature = "deploy")]
+    Destroy(cli::deploy::DestroyArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +73,13 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::serve(&args),
         Command::Publish(args) => cli::publish::publish(&args),
         Command::Lsp(args) => cli::lsp::lsp(&args),
+        #[cfg(feature = "deploy")]
+        Command::Deploy(args) => cli::deploy::deploy(&args),
+        #[cfg(feature = "deploy")]
+        Command::Plan(args) => cli::deploy::plan(&args),
+        #[cfg(feature = "deploy")]
+        Command::Status(args) => cli::deploy::status(&args),
+        #[cfg(feature = "deploy")]
+        Command::Destroy(args) => cli::deploy::destroy(&args),
     }
 }

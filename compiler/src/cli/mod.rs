@@ -3,6 +3,8 @@
 
 pub mod build;
 pub mod check;
+#[cfg(feature = "deploy")]
+pub mod deploy;
 pub mod fmt;
 pub mod graph;
 pub mod lsp;

@@ -56,6 +56,14 @@ pub struct Signer {
 }
 
 impl Signer {
+    /// From credentials resolved elsewhere (`flowc deploy`'s credential chain).
+    pub fn new(credentials: aws_credential_types::Credentials, region: String) -> Signer {
+        Signer {
+            credentials,
+            region,
+        }
+    }
+
     /// From the standard environment variables.
     pub fn from_env(region: Option<&str>) -> Result<Signer, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -272,6 +280,22 @@ pub fn publish(args: &PublishArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Registers a graph in the Event Store at `base`, signing with `signer`;
+/// the changes made (empty when it was up to date). `flowc deploy` calls
+/// this after a successful deploy.
+pub fn publish_signed(base: &str, graph: &Graph, signer: Signer) -> Result<Vec<String>, String> {
+    let client = Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let api = Api {
+        client,
+        base: base.trim_end_matches('/').to_string(),
+        auth: Auth::SigV4(signer),
+    };
+    publish_graph(&api, graph)
 }
 
 fn publish_graph(api: &Api, graph: &Graph) -> Result<Vec<String>, String> {

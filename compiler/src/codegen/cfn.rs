@@ -137,6 +137,7 @@ impl<'a> Builder<'a> {
                 source: Some(source_location(self.sources, span)),
                 declaration: declaration.into(),
                 notes: Vec::new(),
+                span: Some(span),
             },
             checkov: None,
         }
@@ -149,6 +150,7 @@ impl<'a> Builder<'a> {
                 source: None,
                 declaration: format!("project {} ({what})", self.model.project),
                 notes: Vec::new(),
+                span: None,
             },
             checkov: None,
         }

@@ -194,6 +194,10 @@ pub struct Origin {
     /// Why something in the resource is as it is, where that is not obvious.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The declaration's span, for diagnostics about the deployed resource
+    /// (`flowc deploy` maps a failed resource back to it); not serialized.
+    #[serde(skip)]
+    pub span: Option<crate::syntax::span::Span>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,0 +1,735 @@
+//! `flowc deploy`, `plan`, `status`, `destroy` (docs/deploy.md): the
+//! project is built and checked locally first (pre-flight: diagnostics,
+//! quotas, stage, template size), then the artifacts go to S3 under
+//! content-addressed keys, a change set is created and shown as a table
+//! and a semantic plan, executed with progress, and a failure is mapped
+//! back to the `.flow` declaration of the failed resource.
+//!
+//! This is the only part of flowc that talks to AWS (the SDK is behind the
+//! `deploy` feature); the library stays free of IO.
+
+mod artifacts;
+mod aws;
+mod changeset;
+mod failure;
+mod plan;
+mod progress;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use flowc::diagnostic::render::{render_text, TextStyle};
+use flowc::syntax::span::Span;
+use flowc::SourceSet;
+use serde_json::Value;
+
+use crate::cli::deploy::{AwsArgs, DeployArgs, DestroyArgs, PlanArgs, ProjectArgs, StatusArgs};
+use crate::cli::project::load_project;
+use crate::cli::text_style;
+use artifacts::Artifact;
+use aws::Aws;
+use changeset::{Created, ResourceChange};
+
+/// Where a resource of the template came from.
+pub struct OriginInfo {
+    pub declaration: String,
+    pub location: Option<String>,
+    pub span: Option<Span>,
+}
+
+impl OriginInfo {
+    /// `route Foo (routes.flow:12)`.
+    pub fn describe(&self) -> String {
+        match &self.location {
+            Some(at) => format!("{} ({at})", self.declaration),
+            None => self.declaration.clone(),
+        }
+    }
+}
+
+/// Origins by logical id.
+pub type Origins = BTreeMap<String, OriginInfo>;
+
+/// A project built for deployment.
+struct Built {
+    sources: SourceSet,
+    project: String,
+    template: Value,
+    template_text: String,
+    graph_json: String,
+    origins: Origins,
+}
+
+/// A failure already reported to the user, with the exit code to return.
+struct Reported(ExitCode);
+
+fn fail(message: impl std::fmt::Display) -> Reported {
+    eprintln!("error: {message}");
+    Reported(ExitCode::from(1))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Reported> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start the async runtime: {e}")))
+}
+
+fn exit(result: Result<ExitCode, Reported>) -> ExitCode {
+    result.unwrap_or_else(|Reported(code)| code)
+}
+
+/// Pre-flight: the checks of `flowc build` (diagnostics, quotas), the
+/// stage, and the template's size, before anything reaches AWS.
+fn build_project(args: &ProjectArgs, style: TextStyle) -> Result<Built, Reported> {
+    let sources = load_project(&args.path).map_err(|m| {
+        eprintln!("error: {m}");
+        Reported(ExitCode::from(2))
+    })?;
+    check_stage(&args.stage).map_err(fail)?;
+    let options = flowc::CheckOptions::for_path(&args.path);
+    let (outputs, warnings) =
+        match flowc::build(&sources, &options, flowc::codegen::TemplateFormat::Json) {
+            Ok(ok) => ok,
+            Err(diagnostics) => {
+                for d in diagnostics.iter() {
+                    eprint!("{}", render_text(d, &sources, style));
+                }
+                eprintln!(
+                    "error: {} has {} error(s); nothing was deployed",
+                    args.path.display(),
+                    diagnostics.error_count()
+                );
+                return Err(Reported(ExitCode::from(1)));
+            }
+        };
+    for d in warnings.iter() {
+        eprint!("{}", render_text(d, &sources, style));
+    }
+    let text = outputs.get("template.json").cloned().unwrap_or_default();
+    let template: Value = serde_json::from_str(&text)
+        .map_err(|e| fail(format!("internal error: the template is not JSON: {e}")))?;
+    let template_text = serde_json::to_string(&template).unwrap_or_default();
+    if template_text.len() > artifacts::S3_TEMPLATE_MAX {
+        return Err(fail(format!(
+            "the template has {} bytes; CloudFormation reads at most {} from S3; split the \
+             project into several stacks",
+            template_text.len(),
+            artifacts::S3_TEMPLATE_MAX
+        )));
+    }
+    let checked = flowc::check(&sources, &options);
+    let model = checked
+        .model
+        .ok_or_else(|| fail("internal error: the project checked once and not twice"))?;
+    let typed = flowc::codegen::cfn::emit_template(&model, &sources);
+    let origins = typed
+        .resources
+        .iter()
+        .map(|(id, resource)| {
+            let flowc = &resource.metadata.flowc;
+            (
+                id.clone(),
+                OriginInfo {
+                    declaration: flowc.declaration.clone(),
+                    location: flowc.source.clone(),
+                    span: flowc.span,
+                },
+            )
+        })
+        .collect();
+    Ok(Built {
+        sources,
+        project: model.project.clone(),
+        template,
+        template_text,
+        graph_json: outputs.get("graph.json").cloned().unwrap_or_default(),
+        origins,
+    })
+}
+
+/// The template's `Stage` parameter pattern, checked here so that a bad
+/// stage is one line and not a CloudFormation validation error.
+fn check_stage(stage: &str) -> Result<(), String> {
+    let max = flowc::codegen::cfn::names::STAGE_MAX;
+    let ok = stage.len() <= max
+        && stage.starts_with(|c: char| c.is_ascii_lowercase())
+        && stage
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "--stage {stage:?}: use lowercase letters, digits and dashes, starting with a letter, \
+             at most {max} characters (it is part of bucket and function names)"
+        ))
+    }
+}
+
+/// A change set ready to show and execute.
+struct Prepared {
+    built: Built,
+    aws: Aws,
+    stack_existed: bool,
+    name: Option<String>,
+    changes: Vec<ResourceChange>,
+    stage: String,
+}
+
+async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, Reported> {
+    let style = text_style(aws_args.color);
+    let built = build_project(project, style)?;
+    let zip = artifacts::bootstrap_zip(
+        project.bootstrap.as_deref(),
+        project.bootstrap_zip.as_deref(),
+        &built.graph_json,
+    )
+    .map_err(fail)?;
+    let aws = aws::connect(aws_args).await.map_err(fail)?;
+    let stack = aws_args.stack.as_str();
+    let info = changeset::describe_stack(&aws, stack).await.map_err(fail)?;
+    let kind = changeset::change_set_type(stack, info.as_ref()).map_err(fail)?;
+    let bucket = project
+        .artifact_bucket
+        .clone()
+        .unwrap_or_else(|| artifacts::default_bucket(&aws.account, &aws.region));
+    artifacts::ensure_bucket(&aws, &bucket)
+        .await
+        .map_err(fail)?;
+    let prefix = format!("flowc/{}", built.project);
+    let code = Artifact::new(&prefix, "zip", zip);
+    report_upload(&aws, &bucket, &code, "bootstrap.zip").await?;
+    let template_url = if built.template_text.len() > artifacts::INLINE_TEMPLATE_MAX {
+        let template = Artifact::new(&prefix, "template.json", built.template_text.clone().into());
+        report_upload(&aws, &bucket, &template, "template.json").await?;
+        Some(artifacts::template_url(&aws.region, &bucket, &template.key))
+    } else {
+        None
+    };
+    let old_template = match (&info, &kind) {
+        (Some(_), aws_sdk_cloudformation::types::ChangeSetType::Update) => {
+            deployed_template(&aws, stack).await
+        }
+        _ => None,
+    };
+    let request = changeset::Request {
+        stack,
+        kind: kind.clone(),
+        template_body: template_url
+            .is_none()
+            .then_some(built.template_text.as_str()),
+        template_url: template_url.as_deref(),
+        parameters: vec![
+            ("ArtifactBucket", bucket.clone()),
+            ("ArtifactKey", code.key.clone()),
+            ("Stage", project.stage.clone()),
+        ],
+        description: format!("flowc deploy of project {}", built.project),
+    };
+    let created = changeset::create(&aws, &request).await.map_err(fail)?;
+    let stack_existed = info
+        .as_ref()
+        .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
+    let (name, changes) = match created {
+        Created::NoChanges => (None, Vec::new()),
+        Created::Ready { name, changes } => {
+            eprintln!(
+                "\nchange set {name} ({} of stack {stack}):",
+                kind.as_str().to_lowercase()
+            );
+            eprint!("{}", changeset::table(&changes, &built.origins));
+            let mut lines = Vec::new();
+            let old_key = info
+                .as_ref()
+                .and_then(|i| i.parameters.get("ArtifactKey"))
+                .map(String::as_str);
+            lines.extend(plan::artifact_line(old_key, &code.key));
+            lines.extend(plan::semantic_plan(old_template.as_ref(), &built.template));
+            eprintln!("\nplan:");
+            for line in &lines {
+                eprintln!("  {line}");
+            }
+            (Some(name), changes)
+        }
+    };
+    Ok(Prepared {
+        built,
+        aws,
+        stack_existed,
+        name,
+        changes,
+        stage: project.stage.clone(),
+    })
+}
+
+async fn report_upload(
+    aws: &Aws,
+    bucket: &str,
+    artifact: &Artifact,
+    what: &str,
+) -> Result<(), Reported> {
+    let uploaded = artifacts::upload(aws, bucket, artifact)
+        .await
+        .map_err(fail)?;
+    eprintln!(
+        "{} {what} s3://{bucket}/{} ({} bytes)",
+        if uploaded { "uploaded" } else { "unchanged" },
+        artifact.key,
+        artifact.bytes.len()
+    );
+    Ok(())
+}
+
+/// The template the stack runs now, for the semantic plan; `None` (and
+/// a note) when it cannot be read as JSON.
+async fn deployed_template(aws: &Aws, stack: &str) -> Option<Value> {
+    let out = aws
+        .cfn
+        .get_template()
+        .stack_name(stack)
+        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+        .send()
+        .await;
+    let body = match out {
+        Ok(out) => out.template_body().map(String::from),
+        Err(e) => {
+            eprintln!(
+                "note: {}",
+                aws::sdk_message("cloudformation:GetTemplate", &e)
+            );
+            None
+        }
+    }?;
+    match serde_json::from_str(&body) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            eprintln!(
+                "note: the deployed template is not JSON; the plan lists every resource as new"
+            );
+            None
+        }
+    }
+}
+
+/// Asks on a terminal; refuses without one (pass `--yes`).
+fn confirm(question: &str) -> Result<bool, Reported> {
+    if !std::io::stdin().is_terminal() {
+        return Err(fail(format!(
+            "{question} needs confirmation and stdin is not a terminal; pass --yes"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| fail(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+pub fn deploy(args: &DeployArgs) -> ExitCode {
+    exit(runtime().and_then(|rt| rt.block_on(deploy_async(args))))
+}
+
+async fn deploy_async(args: &DeployArgs) -> Result<ExitCode, Reported> {
+    let stack = args.aws.stack.as_str();
+    let prepared = prepare(&args.project, &args.aws).await?;
+    let Some(name) = prepared.name.clone() else {
+        eprintln!("no changes: stack {stack} is up to date");
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !args.yes && !confirm(&format!("execute change set {name} on stack {stack}?"))? {
+        changeset::delete(&prepared.aws, stack, &name).await;
+        eprintln!("not deployed; the change set was deleted");
+        return Ok(ExitCode::from(1));
+    }
+    let aws = &prepared.aws;
+    let seen = progress::seen_events(aws, stack).await;
+    if let Err(e) = aws
+        .cfn
+        .execute_change_set()
+        .stack_name(stack)
+        .change_set_name(&name)
+        .send()
+        .await
+    {
+        let message = aws::sdk_message("cloudformation:ExecuteChangeSet", &e);
+        return Err(stand_in_failure(&prepared, &message, &args.aws).await);
+    }
+    let verb = if prepared.stack_existed {
+        "updating"
+    } else {
+        "creating"
+    };
+    let outcome = progress::watch(aws, stack, seen, prepared.changes.len() as u64, verb)
+        .await
+        .map_err(fail)?;
+    if !matches!(
+        outcome.status.as_str(),
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE"
+    ) {
+        return Err(stack_failure(&prepared, &outcome, &args.aws));
+    }
+    eprintln!("stack {stack}: {}", outcome.status);
+    let info = changeset::describe_stack(aws, stack).await.map_err(fail)?;
+    let outputs = info.map(|i| i.outputs).unwrap_or_default();
+    if !outputs.is_empty() {
+        println!("outputs:");
+        for line in plan::sorted_outputs(outputs.clone()) {
+            println!("{line}");
+        }
+    }
+    register(&prepared, &outputs, args).await
+}
+
+/// A failure the stack reports with events (CloudFormation): each failed
+/// resource at its declaration, then how the stack ended.
+fn stack_failure(prepared: &Prepared, outcome: &progress::Outcome, aws_args: &AwsArgs) -> Reported {
+    let style = text_style(aws_args.color);
+    let stack = aws_args.stack.as_str();
+    for event in failure::root_causes(&outcome.failures) {
+        eprint!(
+            "{}",
+            failure::render(
+                &event.logical_id,
+                &event.resource_type,
+                event.reason.as_deref().unwrap_or("no reason given"),
+                &prepared.built.origins,
+                &prepared.built.sources,
+                style,
+            )
+        );
+    }
+    let reason = outcome
+        .reason
+        .as_deref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    eprintln!(
+        "error: the deployment of stack {stack} failed and was rolled back ({}{reason})",
+        outcome.status
+    );
+    if outcome.status == "ROLLBACK_COMPLETE" {
+        eprintln!(
+            "  the stack was never created; delete it with `flowc destroy --stack {stack}` before deploying again"
+        );
+    }
+    Reported(ExitCode::from(1))
+}
+
+/// A failure the service reports on ExecuteChangeSet itself (moto does
+/// this instead of stack events): the resource is found by the physical
+/// name its message quotes.
+async fn stand_in_failure(prepared: &Prepared, message: &str, aws_args: &AwsArgs) -> Reported {
+    let style = text_style(aws_args.color);
+    let stack = aws_args.stack.as_str();
+    let vars = [
+        ("Stage", prepared.stage.as_str()),
+        ("AWS::StackName", stack),
+        ("AWS::Region", prepared.aws.region.as_str()),
+        ("AWS::AccountId", prepared.aws.account.as_str()),
+        ("AWS::URLSuffix", "amazonaws.com"),
+    ];
+    let names = failure::physical_names(&prepared.built.template, &vars);
+    let reason = message
+        .strip_prefix("cloudformation:ExecuteChangeSet failed: ")
+        .unwrap_or(message);
+    match failure::resource_named_in(reason, &names) {
+        Some(id) => {
+            let kind = prepared.built.template["Resources"][id]["Type"]
+                .as_str()
+                .unwrap_or("resource");
+            eprint!(
+                "{}",
+                failure::render(
+                    id,
+                    kind,
+                    reason,
+                    &prepared.built.origins,
+                    &prepared.built.sources,
+                    style
+                )
+            );
+        }
+        None => eprintln!("error: {message}"),
+    }
+    let status = changeset::describe_stack(&prepared.aws, stack)
+        .await
+        .ok()
+        .flatten()
+        .map(|i| i.status)
+        .unwrap_or_else(|| "unknown".into());
+    eprintln!(
+        "error: the deployment of stack {stack} failed; the stack is in {status} \
+         (`flowc status --stack {stack}`; `flowc destroy --stack {stack}` to start over)"
+    );
+    Reported(ExitCode::from(1))
+}
+
+/// After a successful deploy: the project's events, flows and routes into
+/// the deployed Event Store, as `flowc publish --sigv4` does.
+async fn register(
+    prepared: &Prepared,
+    outputs: &[(String, String)],
+    args: &DeployArgs,
+) -> Result<ExitCode, Reported> {
+    let Some(url) = outputs
+        .iter()
+        .find(|(k, _)| k == "EventStoreApiUrl")
+        .map(|(_, v)| v.clone())
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if args.no_publish {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.aws.endpoint_url.is_some() {
+        eprintln!(
+            "note: not registering in the Event Store: with --endpoint-url its API ({url}) is not served"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let graph = flow_runtime::graph::Graph::from_json(&prepared.built.graph_json)
+        .map_err(|e| fail(format!("internal error: graph.json: {e:?}")))?;
+    let signer = crate::cli::publish::Signer::new(
+        prepared.aws.credentials.clone(),
+        prepared.aws.region.clone(),
+    );
+    let stack = args.aws.stack.clone();
+    let published = tokio::task::spawn_blocking(move || {
+        crate::cli::publish::publish_signed(&url, &graph, signer)
+    })
+    .await
+    .map_err(|e| fail(format!("internal error: {e}")))?;
+    match published {
+        Ok(changes) if changes.is_empty() => {
+            eprintln!("event store: up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(changes) => {
+            for c in &changes {
+                eprintln!("  {c}");
+            }
+            eprintln!("event store: {} change(s) registered", changes.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(fail(format!(
+            "stack {stack} is deployed, but registering in its Event Store failed: {e}; retry \
+             with `flowc publish PATH --api URL --sigv4`"
+        ))),
+    }
+}
+
+pub fn plan(args: &PlanArgs) -> ExitCode {
+    exit(runtime().and_then(|rt| rt.block_on(plan_async(args))))
+}
+
+async fn plan_async(args: &PlanArgs) -> Result<ExitCode, Reported> {
+    let stack = args.aws.stack.as_str();
+    let prepared = prepare(&args.project, &args.aws).await?;
+    let Some(name) = &prepared.name else {
+        eprintln!("no changes: stack {stack} is up to date");
+        return Ok(ExitCode::SUCCESS);
+    };
+    changeset::delete(&prepared.aws, stack, name).await;
+    if !prepared.stack_existed {
+        // CreateChangeSet made an empty stack (REVIEW_IN_PROGRESS); a plan
+        // leaves nothing behind.
+        if let Err(e) = prepared
+            .aws
+            .cfn
+            .delete_stack()
+            .stack_name(stack)
+            .send()
+            .await
+        {
+            eprintln!(
+                "warning: {}",
+                aws::sdk_message("cloudformation:DeleteStack", &e)
+            );
+        }
+    }
+    eprintln!("plan only: nothing was changed (run `flowc deploy` to apply)");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(args: &StatusArgs) -> ExitCode {
+    exit(runtime().and_then(|rt| rt.block_on(status_async(args))))
+}
+
+async fn status_async(args: &StatusArgs) -> Result<ExitCode, Reported> {
+    let stack = args.aws.stack.as_str();
+    let aws = aws::connect(&args.aws).await.map_err(fail)?;
+    let Some(info) = changeset::describe_stack(&aws, stack).await.map_err(fail)? else {
+        return Err(fail(format!("stack {stack} does not exist")));
+    };
+    let reason = info
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    println!("stack {stack}: {}{reason}", info.status);
+    if !info.outputs.is_empty() {
+        println!("outputs:");
+        for line in plan::sorted_outputs(info.outputs.clone()) {
+            println!("{line}");
+        }
+    }
+    let mut events = progress::recent_events(&aws, stack).await.map_err(fail)?;
+    events.truncate(args.events);
+    if !events.is_empty() {
+        println!("last events:");
+        for event in events.iter().rev() {
+            println!("  {}", event.line());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn destroy(args: &DestroyArgs) -> ExitCode {
+    exit(runtime().and_then(|rt| rt.block_on(destroy_async(args))))
+}
+
+async fn destroy_async(args: &DestroyArgs) -> Result<ExitCode, Reported> {
+    let stack = args.aws.stack.as_str();
+    let aws = aws::connect(&args.aws).await.map_err(fail)?;
+    let Some(info) = changeset::describe_stack(&aws, stack).await.map_err(fail)? else {
+        eprintln!("stack {stack} does not exist; nothing to destroy");
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !args.yes && !confirm(&format!("delete stack {stack} and every resource in it?"))? {
+        eprintln!("not deleted");
+        return Ok(ExitCode::from(1));
+    }
+    let buckets = stack_buckets(&aws, stack).await.map_err(fail)?;
+    if args.empty_buckets {
+        for bucket in &buckets {
+            let removed = empty_bucket(&aws, bucket).await.map_err(fail)?;
+            eprintln!("emptied bucket {bucket} ({removed} object version(s))");
+        }
+    } else if !buckets.is_empty() {
+        eprintln!(
+            "note: buckets are kept as they are ({}); a bucket that is not empty makes the \
+             deletion fail; --empty-buckets empties them first",
+            buckets.join(", ")
+        );
+    }
+    let seen = progress::seen_events(&aws, &info.id).await;
+    aws.cfn
+        .delete_stack()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| fail(aws::sdk_message("cloudformation:DeleteStack", &e)))?;
+    let resources = stack_resource_count(&aws, stack).await;
+    let outcome = progress::watch(&aws, &info.id, seen, resources, "deleting")
+        .await
+        .map_err(fail)?;
+    if outcome.status == "DELETE_COMPLETE" {
+        eprintln!("stack {stack}: DELETE_COMPLETE");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for event in failure::root_causes(&outcome.failures) {
+        eprintln!(
+            "error: {} {} failed: {}",
+            event.resource_type,
+            event.logical_id,
+            event.reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+    Err(fail(format!(
+        "stack {stack} was not deleted ({}); a non-empty bucket is the usual cause: \
+         `flowc destroy --stack {stack} --empty-buckets`",
+        outcome.status
+    )))
+}
+
+/// The physical names of the stack's buckets.
+async fn stack_buckets(aws: &Aws, stack: &str) -> Result<Vec<String>, String> {
+    let out = aws
+        .cfn
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| aws::sdk_message("cloudformation:DescribeStackResources", &e))?;
+    Ok(out
+        .stack_resources()
+        .iter()
+        .filter(|r| r.resource_type() == Some("AWS::S3::Bucket"))
+        .filter_map(|r| r.physical_resource_id().map(String::from))
+        .collect())
+}
+
+async fn stack_resource_count(aws: &Aws, stack: &str) -> u64 {
+    aws.cfn
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .map(|out| out.stack_resources().len() as u64)
+        .unwrap_or(0)
+}
+
+/// Deletes every object version and delete marker of a bucket.
+async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<usize, String> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let mut removed = 0;
+    loop {
+        let page = aws
+            .s3
+            .list_object_versions()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| aws::sdk_message(&format!("s3:ListObjectVersions {bucket}"), &e))?;
+        let mut ids = Vec::new();
+        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = page
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
+        for (key, version) in versions.chain(markers) {
+            let Some(key) = key else { continue };
+            let id = ObjectIdentifier::builder()
+                .key(key)
+                .set_version_id(version.map(String::from))
+                .build()
+                .map_err(|e| e.to_string())?;
+            ids.push(id);
+        }
+        if ids.is_empty() {
+            return Ok(removed);
+        }
+        removed += ids.len();
+        let delete = Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        aws.s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| aws::sdk_message(&format!("s3:DeleteObjects {bucket}"), &e))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_stage;
+
+    #[test]
+    fn the_stage_is_checked_before_anything_is_deployed() {
+        assert!(check_stage("dev").is_ok());
+        assert!(check_stage("prod-2").is_ok());
+        assert!(check_stage("Prod").is_err());
+        assert!(check_stage("2dev").is_err());
+        assert!(check_stage("a-very-long-stage").is_err());
+    }
+}
