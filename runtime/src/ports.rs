@@ -6,10 +6,9 @@
 
 use serde_json::Value;
 
+pub use crate::engine::views::ViewAnswer;
 use crate::engine::{Emitted, Millis, NodeState, ObjectRef, ViewRequest};
 use crate::graph::NodeDef;
-
-pub use crate::engine::views::ViewRequest as _ViewRequest;
 
 /// A key's state as stored, with its version for compare-and-swap.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,14 +99,42 @@ pub trait Clock {
     fn now(&self) -> Millis;
 }
 
-/// A summarizer's model (Bedrock in AWS).
-pub trait Summarizer {
-    fn summarize(&mut self, request: &ViewRequest) -> Result<String, String>;
+/// What a view's engine is given: the request the engine built, the
+/// object's bytes (the image or the recording; `None` when the object
+/// store has no such object) and the input's `detail`.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewInput<'a> {
+    pub request: &'a ViewRequest,
+    pub bytes: Option<&'a [u8]>,
+    pub detail: &'a Value,
 }
 
-/// Speech to text (Amazon Transcribe in AWS).
+impl<'a> ViewInput<'a> {
+    /// The object the request names.
+    pub fn object(&self) -> &'a ObjectRef {
+        match self.request {
+            ViewRequest::Summary { image, .. } => image,
+            ViewRequest::Transcript { media, .. } => media,
+        }
+    }
+
+    /// The object's bytes, or an error naming the missing object.
+    pub fn require_bytes(&self) -> Result<&'a [u8], String> {
+        self.bytes
+            .ok_or_else(|| format!("object {} not found", self.object()))
+    }
+}
+
+/// Image to text: a summarizer's model (Bedrock in AWS; Tesseract OCR or an
+/// OpenAI-compatible chat endpoint locally).
+pub trait Summarizer {
+    fn summarize(&mut self, input: ViewInput<'_>) -> Result<ViewAnswer, String>;
+}
+
+/// Speech to text (Amazon Transcribe in AWS; PocketSphinx or an
+/// OpenAI-compatible transcription endpoint locally).
 pub trait Transcriber {
-    fn transcribe(&mut self, request: &ViewRequest) -> Result<String, String>;
+    fn transcribe(&mut self, input: ViewInput<'_>) -> Result<ViewAnswer, String>;
 }
 
 /// A custom node's code: one event in, events out.

@@ -13,12 +13,13 @@ use flow_runtime::engine::time::format_rfc3339;
 use flow_runtime::engine::{Emitted, Event, Millis};
 use flow_runtime::graph::Graph;
 use flow_runtime::local::{
-    CommandNodes, DirObjects, MemoryStore, OfflineViews, Ports, Runner, SqliteStore, Store,
+    CommandNodes, DirObjects, MemoryObjects, MemoryStore, Ports, Runner, SqliteStore, Store,
 };
-use flow_runtime::ports::{Clock, EventBus};
+use flow_runtime::ports::{Clock, EventBus, ObjectStore};
 use flowc::diagnostic::render::render_text;
 
 use super::project::load_project;
+use super::views::ViewArgs;
 use super::{text_style, Color};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -44,6 +45,12 @@ pub struct RunArgs {
     /// Keep node state in SQLite (and objects) under this directory.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Read (and write) objects under this directory, `DIR/BUCKET/KEY`
+    /// (default: `STATE/objects` with --state, else in memory).
+    #[arg(long, value_name = "DIR")]
+    pub objects: Option<PathBuf>,
+    #[command(flatten)]
+    pub views: ViewArgs,
     /// Leave pending time windows open at the end of the input.
     #[arg(long)]
     pub no_flush: bool,
@@ -91,22 +98,35 @@ pub fn run(args: &RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     let dir = project_dir(&args.path);
+    // Engines are checked now: a missing tool fails the run before any event.
+    let engines = match args.views.open(&graph) {
+        Ok(e) => e,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let objects: Box<dyn ObjectStore> = match (&args.objects, &args.state) {
+        (Some(objects), _) => Box::new(DirObjects::new(objects)),
+        (None, Some(state)) => Box::new(DirObjects::new(state.join("objects"))),
+        (None, None) => Box::new(MemoryObjects::default()),
+    };
+    let ports = Ports {
+        objects,
+        summarizer: engines.summarizer,
+        transcriber: engines.transcriber,
+        custom: Box::new(CommandNodes { dir }),
+    };
     let result = match &args.state {
         Some(state) => SqliteStore::open(state)
             .map_err(|e| e.to_string())
             .and_then(|store| {
-                let ports = Ports {
-                    objects: Box::new(DirObjects::new(state.join("objects"))),
-                    summarizer: Box::new(OfflineViews),
-                    transcriber: Box::new(OfflineViews),
-                    custom: Box::new(CommandNodes { dir }),
-                };
                 drive(
                     Runner::new(graph, store, ports).map_err(|e| e.to_string())?,
                     args,
                 )
             }),
-        None => Runner::new(graph, MemoryStore::new(), Ports::offline(dir))
+        None => Runner::new(graph, MemoryStore::new(), ports)
             .map_err(|e| e.to_string())
             .and_then(|runner| drive(runner, args)),
     };

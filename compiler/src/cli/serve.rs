@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clap::ValueEnum;
 use flow_runtime::graph::Graph;
 use flow_runtime::local::{
-    CommandNodes, DirObjects, MemoryStore, OfflineViews, Ports, Runner, SqliteStore,
+    CommandNodes, DirObjects, MemoryObjects, MemoryStore, Ports, Runner, SqliteStore,
 };
 use flow_runtime::store::live::{Ingest, LiveRoutes};
 use flow_runtime::store::local::{EmitSink, LocalEngine};
@@ -25,6 +25,7 @@ use flow_runtime::store::repo::{Kind, Repository};
 use flow_runtime::store::{self, tokio, tracing, Auth, SqliteRepo, StoreState};
 
 use super::run::{compile_graph, project_dir};
+use super::views::ViewArgs;
 use super::Color;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -51,6 +52,8 @@ pub struct ServeArgs {
     /// Request log format (stderr); RUST_LOG filters (default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub views: ViewArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -161,15 +164,19 @@ fn stdout_sink() -> EmitSink {
 
 fn spawn_engine(args: &ServeArgs, graph: Graph) -> Result<LocalEngine, String> {
     let dir = project_dir(&args.path);
+    // Opened on the engine's thread, before it serves: a missing tool
+    // fails `flowc serve` at start-up.
+    let views = args.views.config()?;
     match args.state.clone() {
         Some(state) => LocalEngine::spawn(
             graph,
             move |graph| {
+                let engines = views.open(&graph)?;
                 let store = SqliteStore::open(&state).map_err(|e| e.to_string())?;
                 let ports = Ports {
                     objects: Box::new(DirObjects::new(state.join("objects"))),
-                    summarizer: Box::new(OfflineViews),
-                    transcriber: Box::new(OfflineViews),
+                    summarizer: engines.summarizer,
+                    transcriber: engines.transcriber,
                     custom: Box::new(CommandNodes { dir }),
                 };
                 Runner::new(graph, store, ports).map_err(|e| e.to_string())
@@ -179,8 +186,14 @@ fn spawn_engine(args: &ServeArgs, graph: Graph) -> Result<LocalEngine, String> {
         None => LocalEngine::spawn(
             graph,
             move |graph| {
-                Runner::new(graph, MemoryStore::new(), Ports::offline(dir))
-                    .map_err(|e| e.to_string())
+                let engines = views.open(&graph)?;
+                let ports = Ports {
+                    objects: Box::new(MemoryObjects::default()),
+                    summarizer: engines.summarizer,
+                    transcriber: engines.transcriber,
+                    custom: Box::new(CommandNodes { dir }),
+                };
+                Runner::new(graph, MemoryStore::new(), ports).map_err(|e| e.to_string())
             },
             stdout_sink(),
         ),

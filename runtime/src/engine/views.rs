@@ -25,6 +25,10 @@ pub enum ViewRequest {
         model: String,
         prompt: String,
         max_tokens: Option<u64>,
+        /// The prompt's variables (`application.name`, …) with their
+        /// values in the input, in order of first use: the context an
+        /// engine without a language model reports next to its text.
+        fields: Vec<(String, Value)>,
     },
     Transcript {
         media: ObjectRef,
@@ -32,8 +36,18 @@ pub enum ViewRequest {
     },
 }
 
+/// What a view's engine answered: the text, and what the engine says about
+/// it (engine name, model, token usage, word timings and confidence) for
+/// the emitted event's `detail.view`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewAnswer {
+    pub text: String,
+    pub metadata: Map<String, Value>,
+}
+
 /// Builds a view's request from its input (the prompt rendered with
-/// Handlebars against the input's `detail`).
+/// Handlebars against the input's `detail`, in strict mode: a field the
+/// input lacks is an error, never an empty string).
 pub fn view_request(node: &NodeDef, event: &Event) -> Result<ViewRequest, StepError> {
     let object = |path: &[String]| {
         lookup(&event.detail, path)
@@ -55,14 +69,28 @@ pub fn view_request(node: &NodeDef, event: &Event) -> Result<ViewRequest, StepEr
         } => {
             let mut hb = Handlebars::new();
             hb.register_escape_fn(handlebars::no_escape);
-            let prompt = hb
-                .render_template(prompt, &event.detail)
-                .map_err(|e| StepError(format!("prompt of {}: {e}", node.name)))?;
+            hb.set_strict_mode(true);
+            let rendered = hb.render_template(prompt, &event.detail).map_err(|e| {
+                StepError(format!(
+                    "prompt of {} cannot be rendered for event {}: {}",
+                    node.name,
+                    event.id,
+                    e.reason()
+                ))
+            })?;
+            let fields = prompt_variables(prompt)
+                .into_iter()
+                .filter_map(|path| {
+                    let segments: Vec<String> = path.split('.').map(String::from).collect();
+                    lookup(&event.detail, &segments).map(|v| (path, v.clone()))
+                })
+                .collect();
             Ok(ViewRequest::Summary {
                 image: object(image)?,
                 model: model.clone(),
-                prompt,
+                prompt: rendered,
                 max_tokens: *max_tokens,
+                fields,
             })
         }
         NodeKind::Transcriber { media, language } => Ok(ViewRequest::Transcript {
@@ -73,14 +101,44 @@ pub fn view_request(node: &NodeDef, event: &Event) -> Result<ViewRequest, StepEr
     }
 }
 
-/// The event a view emits for `event` once its port answered `output`.
+/// The plain variable paths of a Handlebars template (`{{a.b}}`,
+/// `{{{a.b}}}`), in order of first use; helpers and block tags are
+/// skipped (the compiler has checked every path already).
+pub fn prompt_variables(template: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        rest = &rest[open + 2..];
+        let Some(close) = rest.find("}}") else { break };
+        let inner = rest[..close].trim_matches(|c: char| c == '{' || c == '~' || c.is_whitespace());
+        rest = &rest[close + 2..];
+        let mut words = inner.split_whitespace();
+        let (Some(path), None) = (words.next(), words.next()) else {
+            continue;
+        };
+        let path = path.strip_prefix("this.").unwrap_or(path);
+        let plain = path
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && !path.is_empty()
+            && path != "else";
+        if plain && !out.iter().any(|p| p == path) {
+            out.push(path.to_string());
+        }
+    }
+    out
+}
+
+/// The event a view emits for `event` once its port answered: `data` as
+/// declared, and the engine's metadata under `detail.view`.
 pub fn view_output(
     graph: &Graph,
     node: &NodeDef,
     input_name: &str,
     event: &Event,
-    output: &str,
+    answer: &ViewAnswer,
 ) -> Result<Emitted, StepError> {
+    let output = answer.text.as_str();
     let emit = node
         .emit
         .as_ref()
@@ -103,7 +161,7 @@ pub fn view_output(
             d
         }
     };
-    Ok(derived_event(
+    let mut emitted = derived_event(
         graph,
         &emit.event,
         &node.name,
@@ -112,7 +170,13 @@ pub fn view_output(
         &event.detail,
         data,
         event.flow(),
-    ))
+    );
+    if !answer.metadata.is_empty() {
+        if let Some(detail) = std::sync::Arc::make_mut(&mut emitted.event.detail).as_object_mut() {
+            detail.insert("view".into(), Value::Object(answer.metadata.clone()));
+        }
+    }
+    Ok(emitted)
 }
 
 /// Checks the `index`-th event a custom node's command returned for

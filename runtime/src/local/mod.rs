@@ -5,7 +5,8 @@
 //! idempotency, loads and saves state through the state port, fires due
 //! deadlines, and applies effects through the other ports. Adapters:
 //! [`MemoryStore`] / [`SqliteStore`] (state), [`MemoryObjects`] /
-//! [`DirObjects`] (objects), [`OfflineViews`] (views), [`CommandNodes`]
+//! [`DirObjects`] (objects), [`views`] (Tesseract, PocketSphinx,
+//! OpenAI-compatible servers, placeholders), [`CommandNodes`]
 //! (custom nodes), [`VirtualClock`] / [`WallClock`].
 
 mod clock;
@@ -16,11 +17,15 @@ mod runner;
 #[cfg(feature = "local")]
 mod sqlite;
 pub mod testing;
+pub mod views;
 
 pub use clock::{VirtualClock, WallClock};
 pub use memory::{MemoryObjects, MemoryStore};
 pub use objects::DirObjects;
-pub use providers::{CommandNodes, OfflineViews};
+pub use providers::CommandNodes;
+pub use views::PlaceholderViews;
+#[cfg(feature = "local")]
+pub use views::{ViewConfig, ViewEngines};
 pub use runner::{NodeStats, Ports, RunError, Runner, Store};
 #[cfg(feature = "local")]
 pub use sqlite::SqliteStore;

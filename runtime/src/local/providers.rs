@@ -1,11 +1,7 @@
-//! Local providers for views and custom nodes.
-//!
-//! [`OfflineViews`] answers summarizer and transcriber requests without any
-//! model: the text is a clearly labelled placeholder naming the object
-//! (`[offline summary of s3://bucket/key]`). Real local engines belong to
-//! the views issue. [`CommandNodes`] runs a custom node's `command` with
-//! `sh -c` in the project directory: one JSON event on stdin, events out as
-//! JSON lines on stdout, killed after the node's `timeout` (30 s default).
+//! [`CommandNodes`] runs a custom node's `command` with `sh -c` in the
+//! project directory: one JSON event on stdin, events out as JSON lines on
+//! stdout, killed after the node's `timeout` (30 s default). The view
+//! engines are in `local::views`.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -14,30 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::engine::ViewRequest;
 use crate::graph::{NodeDef, NodeKind};
-use crate::ports::{CustomNode, Summarizer, Transcriber};
-
-#[derive(Clone, Copy, Debug, Default)]
-pub struct OfflineViews;
-
-impl Summarizer for OfflineViews {
-    fn summarize(&mut self, request: &ViewRequest) -> Result<String, String> {
-        match request {
-            ViewRequest::Summary { image, .. } => Ok(format!("[offline summary of {image}]")),
-            ViewRequest::Transcript { .. } => Err("not a summary request".into()),
-        }
-    }
-}
-
-impl Transcriber for OfflineViews {
-    fn transcribe(&mut self, request: &ViewRequest) -> Result<String, String> {
-        match request {
-            ViewRequest::Transcript { media, .. } => Ok(format!("[offline transcript of {media}]")),
-            ViewRequest::Summary { .. } => Err("not a transcription request".into()),
-        }
-    }
-}
+use crate::ports::CustomNode;
 
 /// Runs custom nodes' commands in `dir`.
 pub struct CommandNodes {

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::engine::route::{Delivery, Routed, Router};
-use crate::engine::views::{accept_custom, view_output, view_request};
+use crate::engine::views::{accept_custom, view_output, view_request, ViewRequest};
 use crate::engine::{self, Effect, Event, Input, Millis, StepError};
 use crate::graph::{Graph, NodeDef, NodeKind};
 use crate::ports::{
     Commit, CustomNode, EventBus, ObjectStore, StateStore, StoreError, Summarizer, Timers,
-    Transcriber,
+    Transcriber, ViewInput,
 };
 
-use super::{CommandNodes, MemoryObjects, OfflineViews};
+use super::{CommandNodes, MemoryObjects, PlaceholderViews};
 
 /// A state port with timers and transactions.
 pub trait Store: StateStore + Timers + Commit {}
@@ -30,12 +30,12 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// Objects in memory, offline views, custom commands run in `dir`.
+    /// Objects in memory, placeholder views, custom commands run in `dir`.
     pub fn offline(dir: impl Into<std::path::PathBuf>) -> Ports {
         Ports {
             objects: Box::new(MemoryObjects::default()),
-            summarizer: Box::new(OfflineViews),
-            transcriber: Box::new(OfflineViews),
+            summarizer: Box::new(PlaceholderViews),
+            transcriber: Box::new(PlaceholderViews),
             custom: Box::new(CommandNodes { dir: dir.into() }),
         }
     }
@@ -254,12 +254,22 @@ impl<S: Store> Runner<S> {
         match &node.kind {
             NodeKind::Summarizer { .. } | NodeKind::Transcriber { .. } => {
                 let request = view_request(node, event)?;
-                let port = match node.kind {
-                    NodeKind::Summarizer { .. } => self.ports.summarizer.summarize(&request),
-                    _ => self.ports.transcriber.transcribe(&request),
+                let object = match &request {
+                    ViewRequest::Summary { image, .. } => image,
+                    ViewRequest::Transcript { media, .. } => media,
                 };
-                let output = port.map_err(StepError)?;
-                let emitted = view_output(graph, node, &d.event_name, event, &output)?;
+                let bytes = self.ports.objects.get(object).map_err(StepError)?;
+                let input = ViewInput {
+                    request: &request,
+                    bytes: bytes.as_deref(),
+                    detail: &event.detail,
+                };
+                let port = match node.kind {
+                    NodeKind::Summarizer { .. } => self.ports.summarizer.summarize(input),
+                    _ => self.ports.transcriber.transcribe(input),
+                };
+                let answer = port.map_err(StepError)?;
+                let emitted = view_output(graph, node, &d.event_name, event, &answer)?;
                 Ok((vec![Effect::Emit(emitted)], false))
             }
             NodeKind::Custom { .. } => {
