@@ -37,6 +37,8 @@ enum Command {
     Tools(cli::fmt::ToolCommand),
     /// Serve the Event Store API and ingest over the local engine.
     Serve(cli::serve::ServeArgs),
+    /// Search the documents an app stored locally (full text, ranked).
+    Query(cli::query::QueryArgs),
     /// Register a project's events, routes and flows in an Event Store.
     Publish(cli::publish::PublishArgs),
     /// Serve the Language Server Protocol over stdio (for editors).
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Tools(command) => command.run(),
         Command::Serve(args) => cli::serve::serve(&args),
         Command::Publish(args) => cli::publish::publish(&args),
+        Command::Query(args) => cli::query::query(&args),
         Command::Lsp(args) => cli::lsp::lsp(&args),
         #[cfg(feature = "deploy")]
         Command::Deploy(args) => cli::deploy::deploy(&args),

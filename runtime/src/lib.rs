@@ -7,6 +7,7 @@
 //! - [`ports`]: the traits the drivers use (state, objects, bus, clock, views);
 //! - `aws` (feature `aws`): the AWS adapters and the Lambda handler of `bootstrap`;
 //! - [`local`]: the in-process driver and local adapters (`flowc run`, `flowc test`);
+//! - [`sink`]: what an app's sinks write for an event (pure; both drivers);
 //! - [`store`]: the Event Store API (`flowc serve`, the API function).
 
 #[cfg(feature = "aws")]
@@ -16,5 +17,6 @@ pub mod graph;
 pub mod local;
 pub mod pattern;
 pub mod ports;
+pub mod sink;
 #[cfg(feature = "store")]
 pub mod store;

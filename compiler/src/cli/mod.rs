@@ -11,6 +11,7 @@ pub mod lsp;
 pub mod pattern;
 pub mod project;
 pub mod publish;
+pub mod query;
 pub mod run;
 pub mod serve;
 pub mod test;

@@ -12,8 +12,10 @@ use clap::ValueEnum;
 use flow_runtime::engine::time::format_rfc3339;
 use flow_runtime::engine::{Emitted, Event, Millis};
 use flow_runtime::graph::Graph;
+use flow_runtime::local::search::SearchIndex;
 use flow_runtime::local::{
-    CommandNodes, DirObjects, MemoryObjects, MemoryStore, Ports, Runner, SqliteStore, Store,
+    CommandNodes, DirObjects, LocalSinks, MemoryObjects, MemoryStore, Ports, Runner, Sinks,
+    SqliteStore, Store,
 };
 use flow_runtime::ports::{Clock, EventBus, ObjectStore};
 use flowc::diagnostic::render::render_text;
@@ -45,6 +47,10 @@ pub struct RunArgs {
     /// Keep node state in SQLite (and objects) under this directory.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Post the webhook sink NAME (`App.Sink` or `Sink`) to URL instead of
+    /// its declared URL, e.g. a receiver on this machine (repeatable).
+    #[arg(long = "webhook", value_name = "NAME=URL", value_parser = parse_webhook)]
+    pub webhooks: Vec<(String, String)>,
     /// Read (and write) objects under this directory, `DIR/BUCKET/KEY`
     /// (default: `STATE/objects` with --state, else in memory).
     #[arg(long, value_name = "DIR")]
@@ -121,14 +127,19 @@ pub fn run(args: &RunArgs) -> ExitCode {
         Some(state) => SqliteStore::open(state)
             .map_err(|e| e.to_string())
             .and_then(|store| {
+                let sinks = app_sinks(Some(state), &args.webhooks)?;
                 drive(
-                    Runner::new(graph, store, ports).map_err(|e| e.to_string())?,
+                    Runner::new(graph, store, ports)
+                        .map_err(|e| e.to_string())?
+                        .with_sinks(sinks),
                     args,
                 )
             }),
-        None => Runner::new(graph, MemoryStore::new(), ports)
-            .map_err(|e| e.to_string())
-            .and_then(|runner| drive(runner, args)),
+        None => app_sinks(None, &args.webhooks).and_then(|sinks| {
+            Runner::new(graph, MemoryStore::new(), ports)
+                .map_err(|e| e.to_string())
+                .and_then(|runner| drive(runner.with_sinks(sinks), args))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -136,6 +147,32 @@ pub fn run(args: &RunArgs) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// The apps' sinks: under `state` (documents indexed for `flowc query`),
+/// or in memory.
+fn app_sinks(
+    state: Option<&Path>,
+    webhooks: &[(String, String)],
+) -> Result<Box<dyn Sinks + Send>, String> {
+    let mut sinks = LocalSinks::open(state)?;
+    if let Some(state) = state {
+        let index = SearchIndex::open(&state.join(flow_runtime::local::sinks::INDEX_DIR))?;
+        sinks = sinks.with_index(Box::new(index));
+    }
+    for (name, url) in webhooks {
+        sinks.override_url(name, url);
+    }
+    Ok(Box::new(sinks))
+}
+
+fn parse_webhook(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+            Ok((name.to_string(), url.to_string()))
+        }
+        _ => Err(format!("expected NAME=URL, got {text:?}")),
     }
 }
 

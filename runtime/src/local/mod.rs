@@ -14,10 +14,16 @@ mod memory;
 mod objects;
 mod providers;
 mod runner;
+#[cfg(feature = "search")]
+pub mod search;
+#[cfg(feature = "local")]
+pub mod sinks;
 #[cfg(feature = "local")]
 mod sqlite;
 pub mod testing;
 pub mod views;
+#[cfg(feature = "local")]
+pub mod webhook;
 
 pub use clock::{VirtualClock, WallClock};
 pub use memory::{MemoryObjects, MemoryStore};
@@ -26,6 +32,8 @@ pub use providers::CommandNodes;
 pub use views::PlaceholderViews;
 #[cfg(feature = "local")]
 pub use views::{ViewConfig, ViewEngines};
-pub use runner::{NodeStats, Ports, RunError, Runner, Store};
+pub use runner::{NodeStats, Ports, RunError, Runner, Sinks, Store};
+#[cfg(feature = "local")]
+pub use sinks::LocalSinks;
 #[cfg(feature = "local")]
 pub use sqlite::SqliteStore;

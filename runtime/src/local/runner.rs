@@ -41,6 +41,16 @@ impl Ports {
     }
 }
 
+/// App sinks: what the local engine does with every event on the bus
+/// besides routing it (`local::LocalSinks`).
+pub trait Sinks {
+    /// Delivers `event` to every sink that takes it; returns messages for
+    /// the run's error list (`error: …`, `note: …`).
+    fn deliver(&mut self, graph: &Graph, event: &Event, now: Millis) -> Vec<String>;
+    /// Makes what was written visible (the document index).
+    fn commit(&mut self) -> Result<(), String>;
+}
+
 /// What happened at one node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NodeStats {
@@ -87,6 +97,7 @@ pub struct Runner<S: Store> {
     stats: BTreeMap<String, NodeStats>,
     errors: Vec<String>,
     now: Millis,
+    sinks: Option<Box<dyn Sinks + Send>>,
 }
 
 impl<S: Store> Runner<S> {
@@ -106,7 +117,14 @@ impl<S: Store> Runner<S> {
             stats,
             errors: Vec::new(),
             now: Millis::MIN,
+            sinks: None,
         })
+    }
+
+    /// Delivers every event on the bus (raw and emitted) to the apps' sinks.
+    pub fn with_sinks(mut self, sinks: Box<dyn Sinks + Send>) -> Runner<S> {
+        self.sinks = Some(sinks);
+        self
     }
 
     pub fn graph(&self) -> &Graph {
@@ -132,6 +150,9 @@ impl<S: Store> Runner<S> {
     }
 
     pub fn commit(&mut self) -> Result<(), RunError> {
+        if let Some(sinks) = &mut self.sinks {
+            sinks.commit().map_err(RunError::Bus)?;
+        }
         Ok(self.store.commit()?)
     }
 
@@ -177,6 +198,10 @@ impl<S: Store> Runner<S> {
         bus: &mut dyn EventBus,
     ) -> Result<(), RunError> {
         while let Some(event) = queue.pop_front() {
+            if let Some(sinks) = &mut self.sinks {
+                let messages = sinks.deliver(&self.graph, &event, self.now);
+                self.errors.extend(messages);
+            }
             for routed in self.router.route(&event) {
                 match routed {
                     Routed::Deliver(d) => self.deliver(d, bus, queue)?,
