@@ -383,3 +383,164 @@ fn a_webhook_without_its_secret_is_not_posted() {
         ));
     }
 }
+
+fn example(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .join("examples")
+        .join(name)
+}
+
+/// Runs an example on its sample stream with placeholder views (no media
+/// needed) and returns the emitted envelopes.
+fn run_example(name: &str, state: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<Value> {
+    let dir = example(name);
+    let mut cmd = flowc();
+    cmd.args([
+        "run",
+        "--color",
+        "never",
+        "--views",
+        "placeholder",
+        "--state",
+    ])
+    .arg(state)
+    .arg("--events")
+    .arg(dir.join("events.jsonl"))
+    .args(extra)
+    .arg(&dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("flowc runs");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn ids_of<'v>(events: &'v [Value], detail_type: &str) -> Vec<&'v str> {
+    events
+        .iter()
+        .filter(|e| e["detail-type"] == detail_type)
+        .map(|e| e["id"].as_str().expect("id"))
+        .collect()
+}
+
+#[test]
+fn knowledge_base_documents_are_searchable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let emitted = run_example("knowledge-base", &state, &[], &[]);
+    let docs = ids_of(&emitted, "kb.document");
+    assert_eq!(docs.len(), 8, "{docs:?}");
+
+    // One Markdown page per captured item (and its JSON copy).
+    let pages = std::fs::read_dir(state.join("documents/wiki/ws-acme-eng"))
+        .expect("wiki pages")
+        .count();
+    assert_eq!(pages, 8);
+
+    let query = |words: &str| {
+        let out = flowc()
+            .arg("query")
+            .arg(example("knowledge-base"))
+            .arg("--state")
+            .arg(&state)
+            .arg(words)
+            .args(["--format", "json"])
+            .output()
+            .expect("flowc runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let value: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        value["hits"].as_array().expect("hits").clone()
+    };
+    // The note and its Markdown page rank above the attachment that only
+    // names the note.
+    let hits = query("payments architecture");
+    assert_eq!(
+        hits[0]["title"], "Payments architecture review",
+        "{hits:#?}"
+    );
+    assert!(hits[0]["key"]
+        .as_str()
+        .is_some_and(|k| k.contains("note-7f3e21")));
+    for hit in &hits {
+        let id = hit["event_id"].as_str().expect("event id");
+        assert!(docs.contains(&id), "{id} is not an emitted KnowledgeDoc");
+    }
+    // Both whiteboard photos, nothing else, for words only they contain.
+    let hits = query("+whiteboard +room");
+    let keys: Vec<&str> = hits
+        .iter()
+        .map(|h| h["key"].as_str().expect("key"))
+        .collect();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| k.contains("wb-room-4b")),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn timecard_writes_one_document_per_session_and_time_slice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let emitted = run_example("timecard", &state, &[], &[]);
+    let entries: Vec<&Value> = emitted
+        .iter()
+        .filter(|e| e["detail-type"] == "timecard.entry")
+        .collect();
+    assert!(!entries.is_empty());
+    for entry in &entries {
+        let d = &entry["detail"];
+        let key = format!(
+            "documents/timecards/{}/{}/{}.md",
+            d["profile"]["user_id"].as_str().expect("user"),
+            d["profile"]["session_id"].as_str().expect("session"),
+            d["data"]["started_at"].as_str().expect("start"),
+        );
+        let page = std::fs::read_to_string(state.join(&key)).expect(&key);
+        assert!(page.starts_with("# Timecard "), "{page}");
+        assert!(page.contains(d["data"]["summary"].as_str().expect("summary")));
+    }
+}
+
+#[test]
+fn productivity_coach_posts_signed_insights_to_its_webhook() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let (url, seen) = receiver(1);
+    let emitted = run_example(
+        "productivity-coach",
+        &state,
+        &["--webhook", &format!("Notes={url}")],
+        &[("FLOWC_SECRET_COACH_WEBHOOK_SIGNING_KEY", SECRET)],
+    );
+    let notes = ids_of(&emitted, "CoachingNote");
+    assert_eq!(notes.len(), 1);
+    let requests = seen.lock().expect("log").clone();
+    // One retry after the receiver's 503, then delivered.
+    let statuses: Vec<u16> = requests.iter().map(|r| r.answered).collect();
+    assert_eq!(statuses, [503, 200]);
+    for r in &requests {
+        assert_eq!(r.header("Idempotency-Key"), Some(notes[0]));
+        let timestamp: i64 = r
+            .header("X-Flowc-Timestamp")
+            .expect("ts")
+            .parse()
+            .expect("int");
+        let signature = r.header("X-Flowc-Signature").expect("signature");
+        assert!(verify(
+            SECRET.as_bytes(),
+            timestamp,
+            r.body.as_bytes(),
+            signature
+        ));
+        let body: Value = serde_json::from_str(&r.body).expect("JSON");
+        assert_eq!(body["detail-type"], "CoachingNote");
+    }
+}
