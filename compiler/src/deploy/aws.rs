@@ -104,19 +104,19 @@ where
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("error");
-            let message = e.message().unwrap_or("").to_string();
-            let message = if message.is_empty() {
-                body_message(service.raw()).unwrap_or_default()
-            } else {
-                message
+            let code = e.code().unwrap_or("");
+            let message = match (e.code(), e.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (None, Some(message)) => message.to_string(),
+                // An answer the SDK could not parse: its body explains it.
+                _ => body_message(service.raw()).unwrap_or_else(|| code.to_string()),
             };
             if is_permission_code(code) {
                 format!(
                     "permission denied for {action}: {message} (docs/deploy.md lists the permissions a deployer needs)"
                 )
             } else {
-                format!("{action} failed: {code}: {message}")
+                format!("{action} failed: {message}")
             }
         }
         SdkError::DispatchFailure(d) => {
@@ -164,8 +164,11 @@ fn body_message(raw: &impl RawBody) -> Option<String> {
         let message = value["message"]
             .as_str()
             .or_else(|| value["Message"].as_str())?;
-        let kind = value["__type"].as_str().unwrap_or("error");
-        return Some(format!("{kind}: {message}"));
+        // `com.amazonaws.dynamodb.v20120810#ResourceInUseException` → the name.
+        return Some(match value["__type"].as_str() {
+            Some(kind) => format!("{}: {message}", kind.rsplit('#').next().unwrap_or(kind)),
+            None => message.to_string(),
+        });
     }
     let text = text.trim();
     (!text.is_empty()).then(|| first_line(&text.chars().take(300).collect::<String>()))

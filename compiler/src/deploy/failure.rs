@@ -110,15 +110,40 @@ fn help_for(reason: &str) -> Option<String> {
     }
 }
 
+/// A resource's physical name, as the template fixes it.
+pub struct Named {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub name: String,
+}
+
 /// The resource a stand-in's error message is about, found by the physical
-/// name it quotes (the longest one, so that `app-dev-a` does not claim
-/// `app-dev-ab`).
-pub fn resource_named_in<'a>(message: &str, names: &'a [(String, String)]) -> Option<&'a str> {
+/// name it quotes: the longest one (so that `app-dev-a` does not claim
+/// `app-dev-ab`), and among equally long ones the one whose kind the
+/// message names ("Event bus app-dev" is the bus, not the registry).
+pub fn resource_named_in<'a>(message: &str, names: &'a [Named]) -> Option<&'a Named> {
+    let lower = message.to_ascii_lowercase();
     names
         .iter()
-        .filter(|(_, name)| contains_token(message, name))
-        .max_by_key(|(_, name)| name.len())
-        .map(|(id, _)| id.as_str())
+        .filter(|n| contains_token(message, &n.name))
+        .max_by_key(|n| (n.name.len(), kind_is_mentioned(&lower, &n.resource_type)))
+}
+
+/// Whether a lowercase message names a resource type in words.
+pub fn kind_is_mentioned(lower: &str, resource_type: &str) -> bool {
+    let words: &[&str] = match resource_type {
+        "AWS::Events::EventBus" => &["event bus"],
+        "AWS::Events::Rule" => &["rule"],
+        "AWS::DynamoDB::Table" => &["table"],
+        "AWS::Lambda::Function" => &["function"],
+        "AWS::IAM::Role" => &["role"],
+        "AWS::S3::Bucket" => &["bucket"],
+        "AWS::SQS::Queue" => &["queue"],
+        "AWS::Logs::LogGroup" => &["log group"],
+        "AWS::EventSchemas::Registry" => &["registry"],
+        _ => &[],
+    };
+    words.iter().any(|w| lower.contains(w))
 }
 
 fn contains_token(text: &str, token: &str) -> bool {
@@ -133,7 +158,7 @@ fn contains_token(text: &str, token: &str) -> bool {
 /// The physical names a template gives its resources (`Name`,
 /// `TableName`, `RoleName`, …), with `${Stage}` and the pseudo parameters
 /// filled in; names that depend on other resources are left out.
-pub fn physical_names(template: &Value, vars: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn physical_names(template: &Value, vars: &[(&str, &str)]) -> Vec<Named> {
     let mut out = Vec::new();
     let Some(resources) = template["Resources"].as_object() else {
         return out;
@@ -156,7 +181,11 @@ pub fn physical_names(template: &Value, vars: &[(&str, &str)]) -> Vec<(String, S
                 _ => None,
             };
             if let Some(name) = text.filter(|n| !n.contains("${") && !n.is_empty()) {
-                out.push((id.clone(), name));
+                out.push(Named {
+                    logical_id: id.clone(),
+                    resource_type: resource["Type"].as_str().unwrap_or_default().to_string(),
+                    name,
+                });
             }
         }
     }
@@ -180,10 +209,6 @@ impl fmt::Display for Report {
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("deploy"))
-    }
-
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
@@ -247,21 +272,24 @@ mod tests {
         let template = json!({ "Resources": {
             "Table": { "Type": "AWS::DynamoDB::Table", "Properties": { "TableName": { "Fn::Sub": "app-${Stage}" } } },
             "TableTwo": { "Type": "AWS::DynamoDB::Table", "Properties": { "TableName": { "Fn::Sub": "app-${Stage}-two" } } },
+            "Bus": { "Type": "AWS::Events::EventBus", "Properties": { "Name": { "Fn::Sub": "app-${Stage}" } } },
             "Role": { "Type": "AWS::IAM::Role", "Properties": { "RoleName": { "Fn::Sub": "${AWS::StackName}-${Other}" } } }
         }});
         let names = physical_names(&template, &[("Stage", "dev"), ("AWS::StackName", "s")]);
-        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(names.len(), 3);
+        let found = |m: &str| resource_named_in(m, &names).map(|n| n.logical_id.clone());
         assert_eq!(
-            resource_named_in("Table already exists: app-dev", &names),
+            found("Table already exists: app-dev").as_deref(),
             Some("Table")
         );
         assert_eq!(
-            resource_named_in("Table already exists: app-dev-two.", &names),
-            Some("TableTwo")
+            found("Event bus app-dev already exists.").as_deref(),
+            Some("Bus")
         );
         assert_eq!(
-            resource_named_in("Table already exists: app-devx", &names),
-            None
+            found("Table already exists: app-dev-two.").as_deref(),
+            Some("TableTwo")
         );
+        assert_eq!(found("Table already exists: app-devx"), None);
     }
 }

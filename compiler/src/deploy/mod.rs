@@ -214,6 +214,32 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
         }
         _ => None,
     };
+    let parameters = vec![
+        ("ArtifactBucket", bucket.clone()),
+        ("ArtifactKey", code.key.clone()),
+        ("Stage", project.stage.clone()),
+    ];
+    let stack_existed = info
+        .as_ref()
+        .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
+    // The same template with the same parameters is no change; checked
+    // here because not every stand-in recognises it.
+    let unchanged = old_template.as_ref() == Some(&built.template)
+        && info.as_ref().is_some_and(|i| {
+            parameters
+                .iter()
+                .all(|(k, v)| i.parameters.get(*k) == Some(v))
+        });
+    if unchanged {
+        return Ok(Prepared {
+            built,
+            aws,
+            stack_existed,
+            name: None,
+            changes: Vec::new(),
+            stage: project.stage.clone(),
+        });
+    }
     let request = changeset::Request {
         stack,
         kind: kind.clone(),
@@ -221,17 +247,10 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
             .is_none()
             .then_some(built.template_text.as_str()),
         template_url: template_url.as_deref(),
-        parameters: vec![
-            ("ArtifactBucket", bucket.clone()),
-            ("ArtifactKey", code.key.clone()),
-            ("Stage", project.stage.clone()),
-        ],
+        parameters,
         description: format!("flowc deploy of project {}", built.project),
     };
     let created = changeset::create(&aws, &request).await.map_err(fail)?;
-    let stack_existed = info
-        .as_ref()
-        .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
     let (name, changes) = match created {
         Created::NoChanges => (None, Vec::new()),
         Created::Ready { name, changes } => {
@@ -381,6 +400,13 @@ async fn deploy_async(args: &DeployArgs) -> Result<ExitCode, Reported> {
         for line in plan::sorted_outputs(outputs.clone()) {
             println!("{line}");
         }
+    } else if prepared.built.template["Outputs"]
+        .as_object()
+        .is_some_and(|o| !o.is_empty())
+    {
+        eprintln!(
+            "note: the stack reports no outputs (moto does not for stacks made with change sets)"
+        );
     }
     register(&prepared, &outputs, args).await
 }
@@ -437,7 +463,12 @@ async fn stand_in_failure(prepared: &Prepared, message: &str, aws_args: &AwsArgs
     let reason = message
         .strip_prefix("cloudformation:ExecuteChangeSet failed: ")
         .unwrap_or(message);
-    match failure::resource_named_in(reason, &names) {
+    let named = failure::resource_named_in(reason, &names).map(|n| n.logical_id.clone());
+    let found = match named {
+        Some(id) => Some(id),
+        None => existing_bucket(&prepared.aws, reason, &names).await,
+    };
+    match found.as_deref() {
         Some(id) => {
             let kind = prepared.built.template["Resources"][id]["Type"]
                 .as_str()
@@ -467,6 +498,28 @@ async fn stand_in_failure(prepared: &Prepared, message: &str, aws_args: &AwsArgs
          (`flowc status --stack {stack}`; `flowc destroy --stack {stack}` to start over)"
     );
     Reported(ExitCode::from(1))
+}
+
+/// S3 does not quote the bucket in "BucketAlreadyExists": of the buckets
+/// the template names, the one that exists already is the one that failed
+/// (a bucket with a generated name cannot collide).
+async fn existing_bucket(aws: &Aws, reason: &str, names: &[failure::Named]) -> Option<String> {
+    if !failure::kind_is_mentioned(&reason.to_ascii_lowercase(), "AWS::S3::Bucket") {
+        return None;
+    }
+    for named in names
+        .iter()
+        .filter(|n| n.resource_type == "AWS::S3::Bucket")
+    {
+        let exists = match aws.s3.head_bucket().bucket(&named.name).send().await {
+            Ok(_) => true,
+            Err(e) => e.raw_response().is_some_and(|r| r.status().as_u16() == 403),
+        };
+        if exists {
+            return Some(named.logical_id.clone());
+        }
+    }
+    None
 }
 
 /// After a successful deploy: the project's events, flows and routes into
@@ -604,7 +657,15 @@ async fn destroy_async(args: &DestroyArgs) -> Result<ExitCode, Reported> {
         eprintln!("not deleted");
         return Ok(ExitCode::from(1));
     }
-    let buckets = stack_buckets(&aws, stack).await.map_err(fail)?;
+    let buckets = match stack_buckets(&aws, stack).await {
+        Ok(buckets) => buckets,
+        // Emptying needs the list; a plain delete does not.
+        Err(e) if args.empty_buckets => return Err(fail(e)),
+        Err(e) => {
+            eprintln!("warning: {e}");
+            Vec::new()
+        }
+    };
     if args.empty_buckets {
         for bucket in &buckets {
             let removed = empty_bucket(&aws, bucket).await.map_err(fail)?;

@@ -8,6 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+/// The resources the plan speaks about: routes (and the rules of
+/// triggers, sinks and schedules), nodes' functions, event schemas and
+/// IAM roles. The change set table lists every other resource.
+const SEMANTIC_KINDS: [&str; 4] = [
+    "AWS::Events::Rule",
+    "AWS::Lambda::Function",
+    "AWS::EventSchemas::Schema",
+    "AWS::IAM::Role",
+];
+
 /// The plan's lines, in resource order; empty when nothing differs.
 pub fn semantic_plan(old: Option<&Value>, new: &Value) -> Vec<String> {
     let empty = serde_json::Map::new();
@@ -77,7 +87,8 @@ fn added(id: &str, r: &Value, lines: &mut Vec<String>) {
                 lines.push(format!("    + allow {s}"));
             }
         }
-        other => lines.push(format!("+ {}: {other} {id}", origin(r))),
+        // Queues, log groups, permissions, …: the change set table lists them.
+        _ => {}
     }
 }
 
@@ -88,7 +99,10 @@ fn removed(id: &str, r: &Value, lines: &mut Vec<String>) {
             origin(r),
             rule_trigger(&r["Properties"])
         )),
-        other => lines.push(format!("- {}: {other} {id}", origin(r))),
+        "AWS::Lambda::Function" | "AWS::EventSchemas::Schema" | "AWS::IAM::Role" => {
+            lines.push(format!("- {}: {} {id}", origin(r), kind(r)))
+        }
+        _ => {}
     }
 }
 
@@ -101,6 +115,9 @@ fn changed(id: &str, a: &Value, b: &Value, lines: &mut Vec<String>) {
             kind(b),
             kind(a)
         ));
+        return;
+    }
+    if !SEMANTIC_KINDS.contains(&kind(b)) {
         return;
     }
     let head = format!("~ {}: {} {id}", origin(b), kind(b));

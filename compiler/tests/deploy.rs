@@ -1,0 +1,572 @@
+//! `flowc deploy`, `plan`, `status`, `destroy`: the real binary against
+//! moto server (`scripts/with-moto` sets FLOWC_AWS_ENDPOINT; without it the
+//! moto tests print a notice and pass). The errors that come before any
+//! AWS call (region, credentials, pre-flight) are tested without a server.
+//!
+//! moto does not run Lambda, so the `bootstrap` deployed here is a
+//! placeholder file: what is tested is the deployment (artifacts, change
+//! sets, plan, progress, failures), not the runtime (runtime/tests/aws_*).
+//! The tests share one moto server and reset it, so they take turns.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+
+static MOTO: Mutex<()> = Mutex::new(());
+
+/// moto's account id, part of the trigger buckets' names.
+const ACCOUNT: &str = "123456789012";
+
+const SHOP: &str = r#"// A small shop: clicks counted per user (long clicks only), uploads
+// recorded.
+event Click {
+  source      "acme.shop"
+  detail_type "click"
+  profile     { user_id: string }
+  data        { page: string, ms: int }
+}
+
+event Upload {
+  profile { user_id: string }
+  data    { file: object }
+}
+
+trigger Clicks  = sdk -> Click
+trigger Uploads = s3 "shop-uploads" -> Upload
+
+filter ByUser = counter(Click) {
+  key   profile.user_id
+  every 10 events
+  emit  UserClicks
+}
+
+route LongClicks = Click -> ByUser
+  when data.ms > 100
+
+app Shop {
+  nodes ByUser
+  sink Users   = dynamodb(UserClicks) { key profile.user_id }
+  sink Uploads = dynamodb(Upload) { key profile.user_id }
+}
+"#;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The stand-in's endpoint, or `None` after printing a skip notice.
+fn endpoint(test: &str) -> Option<String> {
+    match std::env::var("FLOWC_AWS_ENDPOINT") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ => {
+            eprintln!(
+                "skipped {test}: FLOWC_AWS_ENDPOINT is not set (run under scripts/with-moto)"
+            );
+            None
+        }
+    }
+}
+
+/// The moto server to ourselves, emptied.
+fn moto(endpoint: &str) -> MutexGuard<'static, ()> {
+    let guard = MOTO.lock().unwrap_or_else(|e| e.into_inner());
+    reqwest::blocking::Client::new()
+        .post(format!("{endpoint}/moto-api/reset"))
+        .send()
+        .expect("moto reset")
+        .error_for_status()
+        .expect("moto reset ok");
+    guard
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `flowc ARGS --endpoint-url E --color never` with dummy credentials.
+fn flowc(endpoint: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowc"));
+    cmd.args(args)
+        .args(["--endpoint-url", endpoint, "--color", "never"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SESSION_TOKEN", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE");
+    cmd.output().expect("run flowc").into()
+}
+
+/// A scratch directory with the shop project (as `shop/`, which names the
+/// project) and a placeholder `bootstrap`.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("shop")).expect("mkdir");
+        std::fs::write(dir.path().join("shop/shop.flow"), SHOP).expect("write");
+        std::fs::write(dir.path().join("bootstrap"), "#!/bin/sh\nexit 0\n").expect("write");
+        Scratch { dir }
+    }
+    fn shop(&self) -> String {
+        self.dir.path().join("shop").display().to_string()
+    }
+    fn bootstrap(&self) -> String {
+        self.dir.path().join("bootstrap").display().to_string()
+    }
+    fn edit(&self, from: &str, to: &str) {
+        let path = self.dir.path().join("shop/shop.flow");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from));
+        std::fs::write(&path, text.replace(from, to)).expect("write");
+    }
+}
+
+fn deploy(endpoint: &str, project: &str, stack: &str, bootstrap: &str) -> Run {
+    flowc(
+        endpoint,
+        &[
+            "deploy",
+            project,
+            "--stack",
+            stack,
+            "--bootstrap",
+            bootstrap,
+            "--yes",
+        ],
+    )
+}
+
+#[test]
+fn every_example_deploys_redeploys_without_changes_and_is_destroyed() {
+    let Some(endpoint) =
+        endpoint("every_example_deploys_redeploys_without_changes_and_is_destroyed")
+    else {
+        return;
+    };
+    let _moto = moto(&endpoint);
+    let scratch = Scratch::new();
+    for example in ["timecard", "productivity-coach", "knowledge-base"] {
+        let project = root().join("examples").join(example).display().to_string();
+        let first = deploy(&endpoint, &project, example, &scratch.bootstrap());
+        assert_eq!(first.code, 0, "{example}: {}", first.all());
+        // Over 51,200 bytes: the template goes through S3.
+        assert!(
+            first
+                .stderr
+                .contains("uploaded template.json s3://flowc-artifacts-"),
+            "{}",
+            first.stderr
+        );
+        assert!(
+            first.stderr.contains("uploaded bootstrap.zip"),
+            "{}",
+            first.stderr
+        );
+        assert!(
+            first
+                .stderr
+                .contains(&format!("(create of stack {example})")),
+            "{}",
+            first.stderr
+        );
+        assert!(
+            first
+                .stderr
+                .contains(&format!("stack {example}: CREATE_COMPLETE")),
+            "{}",
+            first.stderr
+        );
+
+        let again = deploy(&endpoint, &project, example, &scratch.bootstrap());
+        assert_eq!(again.code, 0, "{}", again.all());
+        assert!(
+            again.stderr.contains("unchanged bootstrap.zip"),
+            "{}",
+            again.stderr
+        );
+        assert!(
+            again
+                .stderr
+                .contains(&format!("no changes: stack {example} is up to date")),
+            "{}",
+            again.stderr
+        );
+
+        let status = flowc(&endpoint, &["status", "--stack", example]);
+        assert_eq!(status.code, 0, "{}", status.all());
+        assert!(
+            status
+                .stdout
+                .contains(&format!("stack {example}: CREATE_COMPLETE")),
+            "{}",
+            status.stdout
+        );
+        assert!(status.stdout.contains("last events:"), "{}", status.stdout);
+
+        let gone = flowc(
+            &endpoint,
+            &["destroy", "--stack", example, "--yes", "--empty-buckets"],
+        );
+        assert_eq!(gone.code, 0, "{}", gone.all());
+        assert!(
+            gone.stderr
+                .contains(&format!("stack {example}: DELETE_COMPLETE")),
+            "{}",
+            gone.stderr
+        );
+        let after = flowc(&endpoint, &["status", "--stack", example]);
+        assert_eq!(after.code, 1, "{}", after.all());
+        assert!(
+            after
+                .stderr
+                .contains(&format!("stack {example} does not exist")),
+            "{}",
+            after.stderr
+        );
+    }
+}
+
+#[test]
+fn a_changed_route_condition_is_an_update_naming_its_rule() {
+    let Some(endpoint) = endpoint("a_changed_route_condition_is_an_update_naming_its_rule") else {
+        return;
+    };
+    let _moto = moto(&endpoint);
+    let scratch = Scratch::new();
+    let first = deploy(&endpoint, &scratch.shop(), "shop", &scratch.bootstrap());
+    assert_eq!(first.code, 0, "{}", first.all());
+    // Under 51,200 bytes: the template is sent inline.
+    assert!(
+        !first.stderr.contains("template.json s3://"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("Add     LongClicksRule"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains(r#"+ route LongClicks (shop.flow:24): rule LongClicksRule pattern {"detail":{"data":{"ms":[{"numeric":[">",100]}]}}"#),
+        "{}",
+        first.stderr
+    );
+
+    scratch.edit("when data.ms > 100", "when data.ms > 250");
+    let plan = flowc(
+        &endpoint,
+        &[
+            "plan",
+            &scratch.shop(),
+            "--stack",
+            "shop",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let table_row = plan
+        .stderr
+        .lines()
+        .find(|l| l.contains("LongClicksRule "))
+        .unwrap_or_else(|| panic!("no row for the rule: {}", plan.stderr));
+    assert!(table_row.trim_start().starts_with("Modify"), "{table_row}");
+    assert!(table_row.contains("AWS::Events::Rule"), "{table_row}");
+    assert!(
+        table_row.contains("route LongClicks (shop.flow:24)"),
+        "{table_row}"
+    );
+    assert!(
+        plan.stderr.contains("(update of stack shop)"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr
+            .contains("~ route LongClicks (shop.flow:24): AWS::Events::Rule LongClicksRule"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr
+            .contains(r#"- pattern {"detail":{"data":{"ms":[{"numeric":[">",100]}]}}"#),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr
+            .contains(r#"+ pattern {"detail":{"data":{"ms":[{"numeric":[">",250]}]}}"#),
+        "{}",
+        plan.stderr
+    );
+    // The graph changed, so the artifact did too.
+    assert!(
+        plan.stderr.contains("~ code: bootstrap.zip"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr.contains("plan only: nothing was changed"),
+        "{}",
+        plan.stderr
+    );
+
+    let update = deploy(&endpoint, &scratch.shop(), "shop", &scratch.bootstrap());
+    assert_eq!(update.code, 0, "{}", update.all());
+    assert!(
+        update.stderr.contains("Modify  LongClicksRule"),
+        "{}",
+        update.stderr
+    );
+    assert!(
+        update.stderr.contains("stack shop: UPDATE_COMPLETE"),
+        "{}",
+        update.stderr
+    );
+
+    let again = deploy(&endpoint, &scratch.shop(), "shop", &scratch.bootstrap());
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again
+            .stderr
+            .contains("no changes: stack shop is up to date"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn a_failed_resource_is_shown_at_its_declaration() {
+    let Some(endpoint) = endpoint("a_failed_resource_is_shown_at_its_declaration") else {
+        return;
+    };
+    let _moto = moto(&endpoint);
+    let scratch = Scratch::new();
+    // Someone else owns the bucket the S3 trigger needs.
+    let taken = format!("shop-uploads-{ACCOUNT}-dev");
+    reqwest::blocking::Client::new()
+        .put(format!("{endpoint}/{taken}"))
+        .send()
+        .expect("create bucket")
+        .error_for_status()
+        .expect("bucket created");
+    let failed = deploy(&endpoint, &scratch.shop(), "shop", &scratch.bootstrap());
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    let err = &failed.stderr;
+    assert!(
+        err.contains("AWS::S3::Bucket ShopUploadsTriggerBucket failed: BucketAlreadyExists"),
+        "{err}"
+    );
+    // The miette frame at the trigger's declaration.
+    assert!(err.contains("[shop.flow:16:9]"), "{err}");
+    assert!(
+        err.contains(r#"trigger Uploads = s3 "shop-uploads" -> Upload"#),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "ShopUploadsTriggerBucket comes from this trigger Uploads (s3 \"shop-uploads\")"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: the deployment of stack shop failed"),
+        "{err}"
+    );
+    assert!(err.contains("flowc destroy --stack shop"), "{err}");
+
+    let gone = flowc(&endpoint, &["destroy", "--stack", "shop", "--yes"]);
+    assert_eq!(gone.code, 0, "{}", gone.all());
+}
+
+#[test]
+fn a_plan_of_a_new_stack_leaves_nothing_behind() {
+    let Some(endpoint) = endpoint("a_plan_of_a_new_stack_leaves_nothing_behind") else {
+        return;
+    };
+    let _moto = moto(&endpoint);
+    let scratch = Scratch::new();
+    let plan = flowc(
+        &endpoint,
+        &[
+            "plan",
+            &scratch.shop(),
+            "--stack",
+            "fresh",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stderr.contains("(create of stack fresh)"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr
+            .contains("+ filter ByUser = counter (shop.flow:18): function ByUserFunction"),
+        "{}",
+        plan.stderr
+    );
+    let status = flowc(&endpoint, &["status", "--stack", "fresh"]);
+    assert_eq!(status.code, 1, "{}", status.all());
+    assert!(
+        status.stderr.contains("stack fresh does not exist"),
+        "{}",
+        status.stderr
+    );
+    let destroy = flowc(&endpoint, &["destroy", "--stack", "fresh", "--yes"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert!(
+        destroy.stderr.contains("nothing to destroy"),
+        "{}",
+        destroy.stderr
+    );
+}
+
+/// `flowc` with no AWS configuration at all: no credentials, no region, no
+/// config files.
+fn bare_flowc(home: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowc"));
+    cmd.args(args).arg("--color").arg("never");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.output().expect("run flowc").into()
+}
+
+#[test]
+fn missing_region_and_credentials_are_one_line_each() {
+    let scratch = Scratch::new();
+    let home = scratch.dir.path();
+    let no_region = bare_flowc(home, &["status", "--stack", "s"]);
+    assert_eq!(no_region.code, 1, "{}", no_region.all());
+    assert_eq!(
+        no_region.stderr,
+        "error: no AWS region: pass --region, set AWS_REGION, or give the profile a region\n"
+    );
+    let no_credentials = bare_flowc(home, &["status", "--stack", "s", "--region", "eu-west-1"]);
+    assert_eq!(no_credentials.code, 1, "{}", no_credentials.all());
+    assert_eq!(
+        no_credentials.stderr.lines().count(),
+        1,
+        "{}",
+        no_credentials.stderr
+    );
+    assert!(
+        no_credentials
+            .stderr
+            .starts_with("error: no AWS credentials: "),
+        "{}",
+        no_credentials.stderr
+    );
+    // deploy checks the project and its inputs before it looks for AWS.
+    let deploy = bare_flowc(
+        home,
+        &[
+            "deploy",
+            &scratch.shop(),
+            "--stack",
+            "s",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(deploy.code, 1, "{}", deploy.all());
+    assert!(
+        deploy.stderr.starts_with("error: no AWS region"),
+        "{}",
+        deploy.stderr
+    );
+}
+
+#[test]
+fn preflight_refuses_what_would_fail_before_anything_is_deployed() {
+    let scratch = Scratch::new();
+    let home = scratch.dir.path();
+    let no_binary = bare_flowc(home, &["deploy", &scratch.shop(), "--stack", "s"]);
+    assert_eq!(no_binary.code, 1, "{}", no_binary.all());
+    assert!(
+        no_binary
+            .stderr
+            .starts_with("error: deploy needs the Lambda binary: pass --bootstrap FILE"),
+        "{}",
+        no_binary.stderr
+    );
+
+    let bad_stage = bare_flowc(
+        home,
+        &[
+            "deploy",
+            &scratch.shop(),
+            "--stack",
+            "s",
+            "--stage",
+            "Prod",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(bad_stage.code, 1, "{}", bad_stage.all());
+    assert!(
+        bad_stage
+            .stderr
+            .starts_with("error: --stage \"Prod\": use lowercase letters"),
+        "{}",
+        bad_stage.stderr
+    );
+
+    scratch.edit("key   profile.user_id", "key   profile.user");
+    let broken = bare_flowc(
+        home,
+        &[
+            "plan",
+            &scratch.shop(),
+            "--stack",
+            "s",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(broken.code, 1, "{}", broken.all());
+    assert!(broken.stderr.contains("shop.flow:"), "{}", broken.stderr);
+    assert!(
+        broken
+            .stderr
+            .contains("has 1 error(s); nothing was deployed"),
+        "{}",
+        broken.stderr
+    );
+}
