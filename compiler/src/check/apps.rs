@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::model::{
-    App, Flow, Record, Schema, Sink, SinkKind, Test, TestStep, Trigger, TriggerKind, Type,
+    App, DocumentSearch, Flow, Record, Schema, Sink, SinkKind, Test, TestStep, Trigger,
+    TriggerKind, Type,
 };
 use super::params::ParamSpec;
 use super::resolve::Decls;
 use super::Ctx;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
-use crate::syntax::ast::{self, Span};
+use crate::syntax::ast::{self, Span, Spanned};
 
 impl Ctx<'_> {
     pub(super) fn check_trigger(&mut self, trigger: &ast::TriggerDecl) {
@@ -283,7 +284,7 @@ impl Ctx<'_> {
         let spec = match kind {
             "s3" => ParamSpec {
                 required: &["key"],
-                optional: &["format", "template"],
+                optional: &["format", "template", "search"],
             },
             "dynamodb" => ParamSpec {
                 required: &["key"],
@@ -366,10 +367,14 @@ impl Ctx<'_> {
                         .help("for example: `template \"# {{data.title}}\"`"),
                     );
                 }
+                let search = self
+                    .param_path(&params, "search")
+                    .and_then(|p| self.check_search(p, key));
                 SinkKind::S3 {
                     key_template: key?.node.clone(),
                     format: format_name,
                     body_template: template.map(|t| t.node.clone()),
+                    search,
                 }
             }
             "dynamodb" => {
@@ -411,6 +416,44 @@ impl Ctx<'_> {
             kind,
             span: sink.name.span,
         })
+    }
+
+    /// `search amazon_q`: the documents are indexed by Amazon Q Business,
+    /// which crawls a fixed key prefix (the key template up to its first
+    /// `{{`), so the key must start with one.
+    fn check_search(
+        &mut self,
+        service: &ast::PathExpr,
+        key: Option<&Spanned<String>>,
+    ) -> Option<DocumentSearch> {
+        if service.dotted() != "amazon_q" {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidSink,
+                    format!("unknown search service `{}`", service.dotted()),
+                )
+                .primary(service.span, "not a search service")
+                .help("documents are searchable with `search amazon_q` (Amazon Q Business)"),
+            );
+            return None;
+        }
+        let key = key?;
+        let prefix = key.node.split("{{").next().unwrap_or("");
+        if !prefix.contains('/') {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidSink,
+                    "searchable documents need a fixed key prefix",
+                )
+                .primary(
+                    key.span,
+                    "Amazon Q crawls one prefix; this key has no fixed folder",
+                )
+                .help("start the key with a folder, for example `key \"wiki/{{data.id}}.md\"`"),
+            );
+            return None;
+        }
+        Some(DocumentSearch::AmazonQ)
     }
 
     fn sink_path(

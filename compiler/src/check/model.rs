@@ -400,6 +400,8 @@ pub enum SinkKind {
         key_template: String,
         format: String,
         body_template: Option<String>,
+        /// `search amazon_q`: the documents are indexed for search on AWS.
+        search: Option<DocumentSearch>,
     },
     DynamoDb {
         key: Vec<String>,
@@ -411,6 +413,14 @@ pub enum SinkKind {
         secret: String,
         timeout_ms: Option<u64>,
     },
+}
+
+/// Who indexes an `s3` sink's documents on AWS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentSearch {
+    /// Amazon Q Business: an application, index, retriever and S3 data
+    /// source over the sink's key prefix.
+    AmazonQ,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -241,6 +241,7 @@ pub(crate) fn example_for(name: &str) -> String {
         "ttl" => "ttl 30d",
         "url" => "url \"https://example.com/hooks/flow\"",
         "secret" => "secret \"webhook-signing-secret\"",
+        "search" => "search amazon_q",
         _ => return format!("add `{name} …` to the body"),
     };
     format!("for example: `{example}`")

@@ -11,6 +11,7 @@ mod api;
 mod functions;
 pub mod names;
 mod platform;
+mod qbusiness;
 mod routing;
 pub mod template;
 
@@ -51,15 +52,18 @@ pub fn emit_template(model: &Model, sources: &SourceSet) -> Template {
     api::emit_triggers(&mut builder);
     api::emit_event_store_api(&mut builder);
     routing::emit_sinks(&mut builder);
+    qbusiness::emit_amazon_q(&mut builder);
     routing::emit_routes(&mut builder);
     routing::emit_flush_schedules(&mut builder);
     routing::emit_dead_letter_policies(&mut builder);
     let outputs = platform::outputs(&builder);
+    let mut parameters = platform::parameters();
+    parameters.extend(qbusiness::parameter(&builder));
     Template {
         aws_template_format_version: "2010-09-09".to_string(),
         description: description(model),
         metadata: platform::template_metadata(model, sources),
-        parameters: platform::parameters(),
+        parameters,
         resources: builder.resources,
         outputs,
     }

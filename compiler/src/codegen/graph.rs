@@ -277,6 +277,7 @@ fn app(a: &m::App, sources: &SourceSet) -> g::AppDef {
                         key_template,
                         format,
                         body_template,
+                        ..
                     } => g::SinkKind::S3 {
                         key_template: key_template.clone(),
                         format: format.clone(),

@@ -251,6 +251,14 @@ pub enum Properties {
     Schema(Schema),
     #[serde(rename = "AWS::SecretsManager::Secret")]
     Secret(Secret),
+    #[serde(rename = "AWS::QBusiness::Application")]
+    QApplication(super::qbusiness::QApplication),
+    #[serde(rename = "AWS::QBusiness::Index")]
+    QIndex(super::qbusiness::QIndex),
+    #[serde(rename = "AWS::QBusiness::Retriever")]
+    QRetriever(super::qbusiness::QRetriever),
+    #[serde(rename = "AWS::QBusiness::DataSource")]
+    QDataSource(super::qbusiness::QDataSource),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
