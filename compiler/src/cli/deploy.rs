@@ -45,6 +45,14 @@ pub struct ProjectArgs {
     /// must be this build's.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_zip: Option<PathBuf>,
+    /// Build bootstrap.zip first with scripts/package-bootstrap (in a flowc
+    /// checkout; a release build that takes minutes).
+    #[arg(long, conflicts_with_all = ["bootstrap", "bootstrap_zip"])]
+    pub build_bootstrap: bool,
+    /// A value for a template parameter flowc does not set itself (repeat
+    /// for several); an update keeps the stack's value of one not given.
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    pub parameters: Vec<String>,
     /// S3 bucket for the artifacts (default: flowc-artifacts-ACCOUNT-REGION,
     /// created when missing).
     #[arg(long, value_name = "NAME")]

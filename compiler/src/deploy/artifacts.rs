@@ -66,9 +66,44 @@ pub fn bootstrap_zip(
             "deploy needs the Lambda binary: pass --bootstrap FILE (the `bootstrap` executable for \
              provided.al2023, e.g. from `cargo lambda build --release --arm64 --features \
              flow-runtime/aws --bin bootstrap`) or --bootstrap-zip FILE (from \
-             scripts/package-bootstrap PROJECT OUT.zip)"
+             scripts/package-bootstrap PROJECT OUT.zip), or --build-bootstrap in a flowc checkout"
                 .into(),
         ),
+    }
+}
+
+/// Builds `bootstrap.zip` for a project with `scripts/package-bootstrap`
+/// of the flowc checkout the current directory is in (the Lambda binary is
+/// a release build of this workspace); returns the zip's path.
+pub fn package_bootstrap(project: &Path) -> Result<std::path::PathBuf, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let script = cwd
+        .ancestors()
+        .map(|dir| dir.join("scripts/package-bootstrap"))
+        .find(|path| path.is_file())
+        .ok_or(
+            "--build-bootstrap runs scripts/package-bootstrap of a flowc checkout, and there is \
+             none in this directory or above; pass --bootstrap FILE or --bootstrap-zip FILE",
+        )?;
+    let out = std::env::temp_dir().join(format!("flowc-bootstrap-{}.zip", std::process::id()));
+    eprintln!(
+        "building bootstrap.zip with {} (a release build: minutes)",
+        script.display()
+    );
+    let mut command = std::process::Command::new(&script);
+    command.arg(project).arg(&out);
+    if let Ok(flowc) = std::env::current_exe() {
+        // The script builds graph.json with this flowc, not a fresh `cargo run`.
+        command.env("FLOWC", flowc);
+    }
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(format!("{} failed ({status})", script.display()))
     }
 }
 

@@ -97,7 +97,8 @@ pub struct Request<'a> {
     pub kind: ChangeSetType,
     pub template_body: Option<&'a str>,
     pub template_url: Option<&'a str>,
-    pub parameters: Vec<(&'a str, String)>,
+    /// Parameter values; `None` keeps the stack's current value.
+    pub parameters: Vec<(String, Option<String>)>,
     pub description: String,
 }
 
@@ -144,12 +145,12 @@ pub async fn create(aws: &Aws, request: &Request<'_>) -> Result<Created, String>
         call = call.template_url(url);
     }
     for (key, value) in &request.parameters {
-        call = call.parameters(
-            Parameter::builder()
-                .parameter_key(*key)
-                .parameter_value(value)
-                .build(),
-        );
+        let parameter = Parameter::builder().parameter_key(key);
+        let parameter = match value {
+            Some(value) => parameter.parameter_value(value),
+            None => parameter.use_previous_value(true),
+        };
+        call = call.parameters(parameter.build());
     }
     if let Err(e) = call.send().await {
         if service_message(&e).is_some_and(|m| is_no_changes(&m)) {

@@ -168,6 +168,84 @@ fn check_stage(stage: &str) -> Result<(), String> {
     }
 }
 
+/// The parameters flowc sets itself.
+const OWN_PARAMETERS: [&str; 3] = ["ArtifactBucket", "ArtifactKey", "Stage"];
+
+/// `--parameter KEY=VALUE`, checked against the template's parameters.
+fn parse_parameters(
+    given: &[String],
+    template: &Value,
+) -> Result<BTreeMap<String, String>, String> {
+    let declared = template["Parameters"].as_object();
+    let mut out = BTreeMap::new();
+    for item in given {
+        let Some((key, value)) = item.split_once('=') else {
+            return Err(format!("--parameter {item:?}: write KEY=VALUE"));
+        };
+        if key == "Stage" {
+            return Err("set the stage with --stage, not --parameter".into());
+        }
+        if OWN_PARAMETERS.contains(&key) {
+            return Err(format!("{key} is set by flowc deploy itself"));
+        }
+        if !declared.is_some_and(|d| d.contains_key(key)) {
+            let known: Vec<&str> = declared
+                .into_iter()
+                .flat_map(|d| d.keys())
+                .map(String::as_str)
+                .filter(|k| !OWN_PARAMETERS.contains(k))
+                .collect();
+            return Err(format!(
+                "--parameter {key}: the template has no such parameter{}",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it has {})", known.join(", "))
+                }
+            ));
+        }
+        out.insert(key.to_string(), value.to_string());
+    }
+    Ok(out)
+}
+
+/// Every parameter of the change set: flowc's own, the given ones, the
+/// stack's current value for the others (`None`); a parameter with neither
+/// a value nor a default is an error that names it.
+fn template_parameters(
+    template: &Value,
+    own: [(&str, String); 3],
+    given: &BTreeMap<String, String>,
+    current: Option<&BTreeMap<String, String>>,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut out: Vec<(String, Option<String>)> = own
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Some(v)))
+        .collect();
+    let mut missing = Vec::new();
+    for (key, declared) in template["Parameters"].as_object().into_iter().flatten() {
+        if OWN_PARAMETERS.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(value) = given.get(key) {
+            out.push((key.clone(), Some(value.clone())));
+        } else if current.is_some_and(|c| c.contains_key(key)) {
+            out.push((key.clone(), None));
+        } else if declared.get("Default").is_none() {
+            let about = declared["Description"].as_str().unwrap_or("");
+            missing.push(format!("{key} ({about})"));
+        }
+    }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "the template needs a value for {}: pass --parameter NAME=VALUE",
+            missing.join(", ")
+        ))
+    }
+}
+
 /// A change set ready to show and execute.
 struct Prepared {
     built: Built,
@@ -181,12 +259,21 @@ struct Prepared {
 async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, Reported> {
     let style = text_style(aws_args.color);
     let built = build_project(project, style)?;
+    let user_parameters = parse_parameters(&project.parameters, &built.template).map_err(fail)?;
+    let built_zip = if project.build_bootstrap {
+        Some(artifacts::package_bootstrap(&project.path).map_err(fail)?)
+    } else {
+        None
+    };
     let zip = artifacts::bootstrap_zip(
         project.bootstrap.as_deref(),
-        project.bootstrap_zip.as_deref(),
+        built_zip.as_deref().or(project.bootstrap_zip.as_deref()),
         &built.graph_json,
-    )
-    .map_err(fail)?;
+    );
+    if let Some(path) = &built_zip {
+        let _ = std::fs::remove_file(path);
+    }
+    let zip = zip.map_err(fail)?;
     let aws = aws::connect(aws_args).await.map_err(fail)?;
     let stack = aws_args.stack.as_str();
     let info = changeset::describe_stack(&aws, stack).await.map_err(fail)?;
@@ -195,11 +282,23 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
         .artifact_bucket
         .clone()
         .unwrap_or_else(|| artifacts::default_bucket(&aws.account, &aws.region));
+    let prefix = format!("flowc/{}", built.project);
+    let code = Artifact::new(&prefix, "zip", zip);
+    // Every parameter has a value before anything is uploaded.
+    let parameters = template_parameters(
+        &built.template,
+        [
+            ("ArtifactBucket", bucket.clone()),
+            ("ArtifactKey", code.key.clone()),
+            ("Stage", project.stage.clone()),
+        ],
+        &user_parameters,
+        info.as_ref().map(|i| &i.parameters),
+    )
+    .map_err(fail)?;
     artifacts::ensure_bucket(&aws, &bucket)
         .await
         .map_err(fail)?;
-    let prefix = format!("flowc/{}", built.project);
-    let code = Artifact::new(&prefix, "zip", zip);
     report_upload(&aws, &bucket, &code, "bootstrap.zip").await?;
     let template_url = if built.template_text.len() > artifacts::INLINE_TEMPLATE_MAX {
         let template = Artifact::new(&prefix, "template.json", built.template_text.clone().into());
@@ -214,11 +313,6 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
         }
         _ => None,
     };
-    let parameters = vec![
-        ("ArtifactBucket", bucket.clone()),
-        ("ArtifactKey", code.key.clone()),
-        ("Stage", project.stage.clone()),
-    ];
     let stack_existed = info
         .as_ref()
         .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
@@ -226,9 +320,10 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
     // here because not every stand-in recognises it.
     let unchanged = old_template.as_ref() == Some(&built.template)
         && info.as_ref().is_some_and(|i| {
-            parameters
-                .iter()
-                .all(|(k, v)| i.parameters.get(*k) == Some(v))
+            parameters.iter().all(|(k, v)| match v {
+                Some(v) => i.parameters.get(k) == Some(v),
+                None => true,
+            })
         });
     if unchanged {
         return Ok(Prepared {
@@ -783,7 +878,57 @@ async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_stage;
+    use super::{check_stage, parse_parameters, template_parameters};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn template() -> serde_json::Value {
+        json!({ "Parameters": {
+            "ArtifactBucket": { "Type": "String" },
+            "ArtifactKey": { "Type": "String" },
+            "Stage": { "Type": "String", "Default": "dev" },
+            "InstanceArn": { "Type": "String", "Description": "the instance" },
+            "Size": { "Type": "String", "Default": "1" }
+        }})
+    }
+
+    fn own() -> [(&'static str, String); 3] {
+        [
+            ("ArtifactBucket", "b".into()),
+            ("ArtifactKey", "k".into()),
+            ("Stage", "dev".into()),
+        ]
+    }
+
+    #[test]
+    fn a_parameter_without_default_needs_a_value_or_the_stacks() {
+        let err =
+            template_parameters(&template(), own(), &BTreeMap::new(), None).expect_err("missing");
+        assert_eq!(
+            err,
+            "the template needs a value for InstanceArn (the instance): pass --parameter NAME=VALUE"
+        );
+        let given = parse_parameters(&["InstanceArn=arn:x".into()], &template()).expect("ok");
+        let all = template_parameters(&template(), own(), &given, None).expect("complete");
+        assert!(all.contains(&("InstanceArn".into(), Some("arn:x".into()))));
+        assert!(!all.iter().any(|(k, _)| k == "Size"), "the default applies");
+        let current = BTreeMap::from([("InstanceArn".to_string(), "arn:y".to_string())]);
+        let kept = template_parameters(&template(), own(), &BTreeMap::new(), Some(&current))
+            .expect("kept");
+        assert!(kept.contains(&("InstanceArn".into(), None)));
+    }
+
+    #[test]
+    fn given_parameters_are_checked_against_the_template() {
+        let err = parse_parameters(&["Nope=1".into()], &template()).expect_err("unknown");
+        assert_eq!(
+            err,
+            "--parameter Nope: the template has no such parameter (it has InstanceArn, Size)"
+        );
+        assert!(parse_parameters(&["Stage=prod".into()], &template()).is_err());
+        assert!(parse_parameters(&["ArtifactKey=x".into()], &template()).is_err());
+        assert!(parse_parameters(&["InstanceArn".into()], &template()).is_err());
+    }
 
     #[test]
     fn the_stage_is_checked_before_anything_is_deployed() {
