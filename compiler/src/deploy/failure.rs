@@ -268,6 +268,56 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_is_drawn_at_the_declaration_it_came_from() {
+        use flowc::syntax::span::Span;
+        let text = "event A {}\nroute Big = A -> N\n  when data.n > 5\n";
+        let sources = SourceSet::single("routes.flow", text);
+        let start = text.find("Big").expect("name") as u32;
+        let mut origins = Origins::new();
+        origins.insert(
+            "BigRule".into(),
+            super::super::OriginInfo {
+                declaration: "route Big".into(),
+                location: Some("routes.flow:2".into()),
+                span: Some(Span {
+                    file: sources.iter().next().expect("file").0,
+                    start,
+                    end: start + 3,
+                }),
+            },
+        );
+        let style = TextStyle {
+            color: false,
+            unicode: true,
+            width: 100,
+        };
+        let out = render(
+            "BigRule",
+            "AWS::Events::Rule",
+            "Event pattern is not valid",
+            &origins,
+            &sources,
+            style,
+        );
+        assert!(
+            out.contains("AWS::Events::Rule BigRule failed: Event pattern is not valid"),
+            "{out}"
+        );
+        assert!(out.contains("[routes.flow:2:7]"), "{out}");
+        assert!(out.contains("BigRule comes from this route Big"), "{out}");
+        // A resource of no declaration is one line.
+        let plain = render(
+            "Bus",
+            "AWS::Events::EventBus",
+            "denied",
+            &origins,
+            &sources,
+            style,
+        );
+        assert_eq!(plain, "error: AWS::Events::EventBus Bus failed: denied\n");
+    }
+
+    #[test]
     fn a_stand_in_message_is_attributed_by_physical_name() {
         let template = json!({ "Resources": {
             "Table": { "Type": "AWS::DynamoDB::Table", "Properties": { "TableName": { "Fn::Sub": "app-${Stage}" } } },
