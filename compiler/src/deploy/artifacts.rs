@@ -161,7 +161,16 @@ pub fn default_bucket(account: &str, region: &str) -> String {
 /// Creates the artifact bucket when it does not exist (private, as every
 /// new bucket is).
 pub async fn ensure_bucket(aws: &Aws, bucket: &str) -> Result<(), String> {
-    match aws.s3.head_bucket().bucket(bucket).send().await {
+    // The expected owner guards against a bucket of that name in another
+    // account (the default name is predictable).
+    match aws
+        .s3
+        .head_bucket()
+        .bucket(bucket)
+        .expected_bucket_owner(&aws.account)
+        .send()
+        .await
+    {
         Ok(_) => return Ok(()),
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
@@ -198,6 +207,7 @@ pub async fn upload(aws: &Aws, bucket: &str, artifact: &Artifact) -> Result<bool
         .head_object()
         .bucket(bucket)
         .key(&artifact.key)
+        .expected_bucket_owner(&aws.account)
         .send()
         .await
     {
@@ -215,6 +225,7 @@ pub async fn upload(aws: &Aws, bucket: &str, artifact: &Artifact) -> Result<bool
         .put_object()
         .bucket(bucket)
         .key(&artifact.key)
+        .expected_bucket_owner(&aws.account)
         .body(ByteStream::from(artifact.bytes.clone()))
         .send()
         .await
