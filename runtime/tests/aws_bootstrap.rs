@@ -415,3 +415,323 @@ fn counter_stream_through_the_binary() {
         peak.map_or("?".into(), |p| p.to_string())
     );
 }
+
+/// An API Gateway HTTP API (payload 2.0) request, as the gateway sends it
+/// to the API function after IAM authorised the caller.
+fn http_request(method: &str, route: &str, path: &str, body: Option<&str>) -> Value {
+    let route_key = format!("{method} {route}");
+    json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            "host": "abc123.execute-api.us-east-1.amazonaws.com",
+            "if-match": "\"1\"",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "aws_bootstrap"},
+            "requestId": "req",
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "02/Mar/2026:09:00:00 +0000",
+            "timeEpoch": 1_772_442_000_000_i64,
+            "authorizer": {"iam": {"accessKey": "AKIA", "accountId": "123456789012",
+                "callerId": "AIDA", "principalOrgId": null,
+                "userArn": "arn:aws:iam::123456789012:user/publisher", "userId": "AIDA"}},
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    })
+}
+
+/// One request through the API function: (status, JSON body).
+fn call(h: &Harness, id: &str, request: Value) -> (u16, Value) {
+    h.invoke(id, request);
+    let answered = h.wait(Duration::from_secs(60), |s| {
+        s.responses.contains_key(id) || s.errors.contains_key(id)
+    });
+    assert!(answered, "no answer to {id}");
+    let (response, error) = {
+        let seen = h.seen.0.lock().expect("lock");
+        (
+            seen.responses.get(id).cloned(),
+            seen.errors.get(id).cloned(),
+        )
+    };
+    let Some(response) = response else {
+        panic!("{id} failed: {error:?}");
+    };
+    let status = response["statusCode"].as_u64().unwrap_or(0) as u16;
+    let body = response["body"].as_str().unwrap_or("");
+    if !body.is_empty() {
+        assert_eq!(
+            response["headers"]["content-type"], "application/json",
+            "{id}: {response}"
+        );
+    }
+    let body = serde_json::from_str(body).unwrap_or(Value::String(body.into()));
+    (status, body)
+}
+
+/// The api role end to end: the real binary serves the Event Store router
+/// through lambda_http; records land in DynamoDB and route changes on the
+/// EventBridge rules of the stand-in.
+#[test]
+fn event_store_api_through_the_binary() {
+    let Some(ep) = endpoint("event_store_api_through_the_binary") else {
+        return;
+    };
+    let aws = Env::new(ep.clone());
+    let table = aws.table("api");
+    let (bus, _queue) = aws.bus_with_queue("api");
+    let dir = project_dir();
+    let h = Harness::start();
+    let env = vec![
+        ("FLOW_ROLE", "api"),
+        ("FLOW_GRAPH", "graph.json"),
+        ("FLOW_BUS", bus.as_str()),
+        ("FLOW_TABLE", table.as_str()),
+        ("FLOW_STAGE", "test"),
+        ("FLOW_RULE_PREFIX", "t-test-"),
+        (
+            "FLOW_TARGETS",
+            r#"{"Counter":["t-test-Counter","t-test-CounterDLQ"]}"#,
+        ),
+        (
+            "FLOW_FUNCTION_ARN_PREFIX",
+            "arn:aws:lambda:us-east-1:123456789012:function:",
+        ),
+        (
+            "FLOW_QUEUE_ARN_PREFIX",
+            "arn:aws:sqs:us-east-1:123456789012:",
+        ),
+        ("FLOWC_AWS_ENDPOINT", ep.as_str()),
+    ];
+    let mut child = start(&bootstrap(), &h.addr, dir.path(), &env);
+    let graph = counter_graph(10, 60_000);
+    let usage_event = |dt: &str| {
+        json!({"name": "Usage", "source": "acme", "detail_type": dt,
+               "schema": graph.events["Usage"].schema})
+        .to_string()
+    };
+
+    let (status, body) = call(
+        &h,
+        "health",
+        http_request("GET", "/healthz", "/healthz", None),
+    );
+    assert_eq!((status, &body["status"]), (200, &json!("ok")));
+    let (status, body) = call(&h, "empty", http_request("GET", "/events", "/events", None));
+    assert_eq!((status, &body["items"]), (200, &json!([])), "{body}");
+
+    // What `flowc publish` does: register the events, then route them.
+    let put = |id: &str, name: &str, text: String| {
+        let mut r = http_request("PUT", "/event/{id}", &format!("/event/{name}"), Some(&text));
+        r["headers"]
+            .as_object_mut()
+            .expect("headers")
+            .remove("if-match");
+        call(&h, id, r)
+    };
+    let (status, body) = put("put-usage", "Usage", usage_event("usage"));
+    assert_eq!((status, &body["version"]), (201, &json!(1)), "{body}");
+    let counted = json!({"name": "Counted", "source": "flow.t", "detail_type": "Counted",
+        "schema": graph.events["Counted"].schema, "emitted_by": "Counter"});
+    let (status, _) = put("put-counted", "Counted", counted.to_string());
+    assert_eq!(status, 201);
+    let (status, body) = call(&h, "list", http_request("GET", "/events", "/events", None));
+    assert_eq!(status, 200);
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Counted", "Usage"]);
+
+    // Routing: a new rule with the node's function and dead-letter queue.
+    let routes = |pattern: Value| {
+        json!({"routes": [{"name": "UsageToCounter", "targets": ["Counter"], "pattern": pattern}]})
+            .to_string()
+    };
+    let mut first = http_request(
+        "POST",
+        "/route/{id}",
+        "/route/Usage",
+        Some(&routes(
+            json!({"detail": {"data": {"n": [{"numeric": [">", 1]}]}}}),
+        )),
+    );
+    first["headers"]["if-match"] = json!("\"0\"");
+    let (status, body) = call(&h, "route-1", first);
+    assert_eq!((status, &body["version"]), (200, &json!(1)), "{body}");
+    let eb = &aws.clients.eventbridge;
+    let rule = |name: &str| {
+        aws.rt
+            .block_on(eb.describe_rule().name(name).event_bus_name(&bus).send())
+            .expect("describe rule")
+    };
+    let pattern: Value =
+        serde_json::from_str(rule("t-test-UsageToCounter").event_pattern().unwrap_or(""))
+            .expect("pattern");
+    assert_eq!(
+        pattern,
+        json!({"source": ["acme"], "detail-type": ["usage"],
+               "detail": {"data": {"n": [{"numeric": [">", 1]}]}}})
+    );
+    let targets = aws
+        .rt
+        .block_on(
+            eb.list_targets_by_rule()
+                .rule("t-test-UsageToCounter")
+                .event_bus_name(&bus)
+                .send(),
+        )
+        .expect("targets");
+    let target = &targets.targets()[0];
+    assert_eq!(
+        target.arn(),
+        "arn:aws:lambda:us-east-1:123456789012:function:t-test-Counter"
+    );
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some("arn:aws:sqs:us-east-1:123456789012:t-test-CounterDLQ")
+    );
+
+    // Replacing it (If-Match: "1") changes the rule's pattern on the bus;
+    // a stale version changes nothing.
+    let second = http_request(
+        "POST",
+        "/route/{id}",
+        "/route/Usage",
+        Some(&routes(
+            json!({"detail": {"data": {"n": [{"numeric": [">", 5]}]}}}),
+        )),
+    );
+    let (status, body) = call(&h, "route-2", second.clone());
+    assert_eq!((status, &body["version"]), (200, &json!(2)), "{body}");
+    let (status, body) = call(&h, "route-stale", second);
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &json!("version_conflict")),
+        "{body}"
+    );
+    let pattern: Value =
+        serde_json::from_str(rule("t-test-UsageToCounter").event_pattern().unwrap_or(""))
+            .expect("pattern");
+    assert_eq!(
+        pattern["detail"]["data"]["n"],
+        json!([{"numeric": [">", 5]}])
+    );
+
+    // An invalid pattern is a 422 with the reason and leaves the rule alone.
+    let mut bad = http_request(
+        "POST",
+        "/route/{id}",
+        "/route/Usage",
+        Some(&routes(
+            json!({"detail": {"data": {"n": [{"numeric": [">"]}]}}}),
+        )),
+    );
+    bad["headers"]["if-match"] = json!("\"2\"");
+    let (status, body) = call(&h, "route-bad", bad);
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (422, &json!("invalid_route")),
+        "{body}"
+    );
+
+    // Flows: created, deleted, deleted again.
+    let flow = json!({"name": "Counting", "steps": ["Usage", "Counter", "Counted"]}).to_string();
+    let (status, body) = call(
+        &h,
+        "flow",
+        http_request("POST", "/flow", "/flow", Some(&flow)),
+    );
+    assert_eq!((status, &body["id"]), (201, &json!("Counting")), "{body}");
+    let (status, body) = call(
+        &h,
+        "flow-get",
+        http_request("GET", "/flow/{id}", "/flow/Counting", None),
+    );
+    assert_eq!(
+        (status, &body["routes"]),
+        (200, &json!(["UsageToCounter"])),
+        "{body}"
+    );
+    let mut delete = http_request("DELETE", "/flow/{id}", "/flow/Counting", None);
+    delete["headers"]
+        .as_object_mut()
+        .expect("headers")
+        .remove("if-match");
+    let (status, _) = call(&h, "delete-1", delete.clone());
+    assert_eq!(status, 204);
+    let (status, body) = call(&h, "delete-2", delete);
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("unknown_flow")),
+        "{body}"
+    );
+
+    // Malformed input is a 4xx JSON error, never a failed invocation.
+    let (status, body) = call(
+        &h,
+        "malformed",
+        http_request("POST", "/flow", "/flow", Some("{\"name\": ")),
+    );
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (400, &json!("malformed_json")),
+        "{body}"
+    );
+    let (status, body) = call(
+        &h,
+        "unknown-event",
+        http_request("GET", "/event/{id}", "/event/Nope", None),
+    );
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("unknown_event")),
+        "{body}"
+    );
+
+    // The records are the repository's items in the project table.
+    let item = |pk: &str, sk: &str| {
+        use aws_sdk_dynamodb::types::AttributeValue as A;
+        aws.rt
+            .block_on(
+                aws.clients
+                    .dynamodb
+                    .get_item()
+                    .table_name(&table)
+                    .key("pk", A::S(pk.into()))
+                    .key("sk", A::S(sk.into()))
+                    .send(),
+            )
+            .expect("get item")
+            .item()
+            .cloned()
+    };
+    let routing = item("store#route", "Usage").expect("routing record");
+    assert_eq!(routing["v"].as_n().map(String::as_str), Ok("2"));
+    assert!(item("store#event", "Counted").is_some());
+    assert!(item("store#flow", "Counting").is_none());
+
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait");
+    let seen = h.seen.0.lock().expect("lock");
+    assert!(
+        seen.errors.is_empty() && seen.init_error.is_none(),
+        "failed invocations: {:?} {:?}\n{}",
+        seen.errors,
+        seen.init_error,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

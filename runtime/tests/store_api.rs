@@ -690,3 +690,53 @@ async fn unknown_paths_and_methods_are_json_4xx() {
         assert_eq!((got, code(&body)), (status, expected), "{method} {uri}");
     }
 }
+
+/// The router serves exactly `ENDPOINTS` (which the template's API routes
+/// are made from): each listed method and path reaches a handler, every
+/// other method on a listed path is 405, and the OpenAPI document
+/// describes the same set.
+#[tokio::test]
+async fn the_router_serves_exactly_the_listed_endpoints() {
+    use flow_runtime::store::ENDPOINTS;
+    let (s, _) = state().await;
+    let concrete = |path: &str| path.replace("{id}", "Ping");
+    for e in &ENDPOINTS {
+        let (status, body, _) = send(&s, request(e.method, &concrete(e.path), None)).await;
+        assert!(
+            !matches!(code(&body), "no_such_endpoint" | "method_not_allowed"),
+            "{} {} is listed but not routed: {status} {body}",
+            e.method,
+            e.path
+        );
+    }
+    for path in ENDPOINTS.iter().map(|e| e.path) {
+        for method in ["GET", "PUT", "POST", "DELETE", "PATCH"] {
+            if ENDPOINTS
+                .iter()
+                .any(|e| e.path == path && e.method == method)
+            {
+                continue;
+            }
+            let (status, body, _) = send(&s, request(method, &concrete(path), None)).await;
+            assert_eq!(
+                (status, code(&body)),
+                (405, "method_not_allowed"),
+                "{method} {path} is routed but not listed"
+            );
+        }
+    }
+    let (_, doc, _) = send(&s, request("GET", "/openapi.json", None)).await;
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let mut listed: Vec<String> = ENDPOINTS
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect();
+    documented.sort();
+    listed.sort();
+    assert_eq!(documented, listed);
+}

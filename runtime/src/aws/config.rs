@@ -5,7 +5,10 @@
 //! service's endpoint; `FLOWC_CLOCK=events` replaces the wall clock with
 //! the latest event time seen (replaying a recorded stream).
 
+use std::collections::BTreeMap;
+
 use super::error::FlowError;
+use crate::store::eventbridge::NodeTarget;
 
 /// The job a function does (`FLOW_ROLE`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,9 +18,20 @@ pub enum Role {
     /// Turns S3 notifications or HTTP requests into a trigger's event.
     Ingest(String),
     /// Serves the Event Store API.
-    Api,
+    Api(ApiConfig),
     /// Delivers an app's sinks (`FLOW_APP`).
     Sink(String),
+}
+
+/// What the API function needs to change routes on the bus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// `FLOW_RULE_PREFIX`: the project's rules are `<prefix><route>`
+    /// (`<project>-<stage>-`); the role may change only those.
+    pub rule_prefix: String,
+    /// Where each node's deliveries go (`FLOW_TARGETS` with
+    /// `FLOW_FUNCTION_ARN_PREFIX` and `FLOW_QUEUE_ARN_PREFIX`).
+    pub targets: BTreeMap<String, NodeTarget>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +68,14 @@ impl Config {
         let role = match need("FLOW_ROLE")?.as_str() {
             "node" => Role::Node(need("FLOW_NODE")?),
             "ingest" => Role::Ingest(need("FLOW_TRIGGER")?),
-            "api" => Role::Api,
+            "api" => Role::Api(ApiConfig {
+                rule_prefix: need("FLOW_RULE_PREFIX")?,
+                targets: super::api::read_targets(
+                    &need("FLOW_TARGETS")?,
+                    &need("FLOW_FUNCTION_ARN_PREFIX")?,
+                    &need("FLOW_QUEUE_ARN_PREFIX")?,
+                )?,
+            }),
             "sink" => Role::Sink(need("FLOW_APP")?),
             other => {
                 return Err(FlowError::bad_input(format!(
@@ -138,5 +159,25 @@ mod tests {
         assert!(e.message.contains("FLOW_NODE"), "{e}");
         let e = read(&[("FLOW_ROLE", "nod"), ("FLOW_BUS", "b")]).expect_err("bad role");
         assert!(e.message.contains("\"nod\""), "{e}");
+        let e = read(&[("FLOW_ROLE", "api"), ("FLOW_BUS", "b")]).expect_err("no prefix");
+        assert!(e.message.contains("FLOW_RULE_PREFIX"), "{e}");
+    }
+
+    #[test]
+    fn reads_the_api_function() {
+        let c = read(&[
+            ("FLOW_ROLE", "api"),
+            ("FLOW_BUS", "t-dev"),
+            ("FLOW_RULE_PREFIX", "t-dev-"),
+            ("FLOW_TARGETS", r#"{"A":["t-dev-A","q-A"]}"#),
+            ("FLOW_FUNCTION_ARN_PREFIX", "arn:aws:lambda:r:1:function:"),
+            ("FLOW_QUEUE_ARN_PREFIX", "arn:aws:sqs:r:1:"),
+        ])
+        .expect("config");
+        let Role::Api(api) = c.role else {
+            panic!("not the api role: {:?}", c.role);
+        };
+        assert_eq!(api.rule_prefix, "t-dev-");
+        assert_eq!(api.targets["A"].arn, "arn:aws:lambda:r:1:function:t-dev-A");
     }
 }

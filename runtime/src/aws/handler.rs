@@ -7,7 +7,8 @@
 //!   bridging to the SDK.
 //! * `ingest`: an S3 `Object Created` event or an HTTP API request → the
 //!   trigger's event, put on the bus.
-//! * `api`: 501 until the Event Store router exists.
+//! * `api`: the Event Store router ([`App::event_store`]), which
+//!   `bootstrap` serves through `lambda_http` instead of [`App::handle`].
 //! * `sink`: the app's S3 and DynamoDB sinks write the event (webhooks
 //!   are not delivered yet: an error, so events reach the DLQ).
 
@@ -77,7 +78,7 @@ impl App {
             Role::Sink(a) => {
                 sinks::app(&graph, a)?;
             }
-            Role::Api => {}
+            Role::Api(api) => super::api::check_targets(&graph, api)?,
         }
         let events_clock = (config.clock == ClockMode::Events).then(EventClock::new);
         Ok(App {
@@ -87,6 +88,20 @@ impl App {
             clients,
             events_clock,
         })
+    }
+
+    /// The Event Store router of the `api` role (`None` for other roles).
+    pub fn event_store(&self) -> Option<crate::store::axum::Router> {
+        let Role::Api(api) = &self.config.role else {
+            return None;
+        };
+        Some(super::api::event_store(
+            &self.graph,
+            &self.config.table,
+            &self.config.bus,
+            api,
+            &self.clients,
+        ))
     }
 
     fn now(&self) -> Millis {
@@ -107,9 +122,8 @@ impl App {
                     .map_err(|e| FlowError::retryable(format!("the node task failed: {e}")))?
             }
             Role::Ingest(trigger) => self.handle_ingest(trigger, payload).await,
-            Role::Api => Ok(http_response(
-                501,
-                &json!({"error": "the Event Store API is not built into this runtime yet"}),
+            Role::Api(_) => Err(FlowError::bad_input(
+                "the API function takes HTTP API requests through the Event Store router, not App::handle",
             )),
             Role::Sink(app) => self.handle_sink(app, payload).await,
         }

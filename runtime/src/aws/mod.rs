@@ -5,8 +5,10 @@
 //! idempotency records, outboxes), [`s3`] (objects), [`eventbridge`] (the
 //! bus: batched PutEvents), [`clock`]. [`driver`] runs one node's delivery
 //! or flush against the ports, with no SDK type in sight; [`handler`] is
-//! the shell `bootstrap` runs. No SDK type appears in a port's signature.
+//! the shell `bootstrap` runs; [`api`] serves the Event Store router.
+//! No SDK type appears in a port's signature.
 
+pub mod api;
 pub mod bridge;
 pub mod clients;
 pub mod clock;

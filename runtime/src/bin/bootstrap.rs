@@ -1,6 +1,7 @@
 //! `bootstrap`: the one Lambda binary of a flowc project. Reads its
 //! configuration and graph.json once, builds the SDK clients once, and
-//! hands every invocation to [`App::handle`] (docs/runtime-aws.md).
+//! hands every invocation to [`App::handle`] — or, for the API function,
+//! serves the Event Store router through `lambda_http` (docs/runtime-aws.md).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -19,6 +20,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(e.into());
         }
     };
+    if let Some(router) = app.event_store() {
+        return lambda_http::run(router).await;
+    }
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = Arc::clone(&app);
         async move { app.handle(event.payload).await }

@@ -43,7 +43,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use subtle::ConstantTimeEq;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -138,21 +138,89 @@ pub fn openapi_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_default()
 }
 
+/// One endpoint of the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub method: &'static str,
+    /// The path as axum and API Gateway both write it (`{id}` parameters).
+    pub path: &'static str,
+    /// Served on AWS, so the template gives it an API Gateway route.
+    /// `/ingest` is not: the API function has no engine, raw events go
+    /// to the project's ingest API.
+    pub on_aws: bool,
+    /// Needs authorisation (everything but `/healthz`).
+    pub authorised: bool,
+}
+
+const fn endpoint(method: &'static str, path: &'static str, on_aws: bool) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        on_aws,
+        authorised: true,
+    }
+}
+
+/// Every endpoint [`router`] serves, and nothing else: the router is built
+/// from this list, and the compiler's template routes the `on_aws` ones
+/// (`compiler/src/codegen/cfn/api.rs`), so the two cannot drift apart.
+pub const ENDPOINTS: [Endpoint; 11] = [
+    endpoint("GET", "/events", true),
+    endpoint("GET", "/event/{id}", true),
+    endpoint("PUT", "/event/{id}", true),
+    endpoint("GET", "/flows", true),
+    endpoint("GET", "/flow/{id}", true),
+    endpoint("POST", "/flow", true),
+    endpoint("DELETE", "/flow/{id}", true),
+    endpoint("POST", "/route/{id}", true),
+    endpoint("POST", "/ingest", false),
+    endpoint("GET", "/openapi.json", true),
+    Endpoint {
+        method: "GET",
+        path: "/healthz",
+        on_aws: true,
+        authorised: false,
+    },
+];
+
+/// The handler of an endpoint of [`ENDPOINTS`] (a test checks that every
+/// one has a handler).
+fn handler_of(e: &Endpoint) -> Option<MethodRouter<Arc<StoreState>>> {
+    Some(match (e.method, e.path) {
+        ("GET", "/events") => get(api::list_events),
+        ("GET", "/event/{id}") => get(api::get_event),
+        ("PUT", "/event/{id}") => put(api::put_event),
+        ("GET", "/flows") => get(api::list_flows),
+        ("GET", "/flow/{id}") => get(api::get_flow),
+        ("POST", "/flow") => post(api::post_flow),
+        ("DELETE", "/flow/{id}") => delete(api::delete_flow),
+        ("POST", "/route/{id}") => post(api::post_route),
+        ("POST", "/ingest") => post(api::ingest),
+        ("GET", "/openapi.json") => get(api::openapi),
+        ("GET", "/healthz") => get(api::healthz),
+        _ => return None,
+    })
+}
+
 /// The router with every endpoint, auth, request logs and panic safety.
 pub fn router(state: Arc<StoreState>) -> Router {
-    let authed = Router::new()
-        .route("/events", get(api::list_events))
-        .route("/event/{id}", get(api::get_event).put(api::put_event))
-        .route("/flows", get(api::list_flows))
-        .route("/flow", post(api::post_flow))
-        .route("/flow/{id}", get(api::get_flow).delete(api::delete_flow))
-        .route("/route/{id}", post(api::post_route))
-        .route("/ingest", post(api::ingest))
-        .route("/openapi.json", get(api::openapi))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorise));
+    let mut authed = Router::new();
+    let mut open = Router::new();
+    for e in &ENDPOINTS {
+        let Some(handler) = handler_of(e) else {
+            continue;
+        };
+        // Routes on one path with different methods merge.
+        if e.authorised {
+            authed = authed.route(e.path, handler);
+        } else {
+            open = open.route(e.path, handler);
+        }
+    }
+    let authed = authed.route_layer(middleware::from_fn_with_state(state.clone(), authorise));
     Router::new()
         .merge(authed)
-        .route("/healthz", get(api::healthz))
+        .merge(open)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)
@@ -252,4 +320,16 @@ pub async fn seed(repo: &dyn Repository, graph: &Graph) -> Result<Seeded, RepoEr
         }
     }
     Ok(seeded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_has_a_handler() {
+        for e in &ENDPOINTS {
+            assert!(handler_of(e).is_some(), "{} {} has no handler", e.method, e.path);
+        }
+    }
 }
