@@ -692,3 +692,138 @@ fn preflight_refuses_what_would_fail_before_anything_is_deployed() {
         broken.stderr
     );
 }
+
+/// A moto server of its own that checks credentials and IAM permissions
+/// (`INITIAL_NO_AUTH_ACTION_COUNT`: the first two calls, which make the
+/// user and its key, go unchecked).
+struct StrictMoto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for StrictMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl StrictMoto {
+    fn start() -> StrictMoto {
+        let venv = std::env::var("FLOWC_MOTO_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join(".venv-moto"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(venv.join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "2")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto_server (scripts/with-moto installs it)");
+        let server = StrictMoto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::blocking::Client::new();
+        let ready = (0..200).any(|_| {
+            let up = client
+                .get(format!("{}/moto-api/", server.endpoint))
+                .send()
+                .is_ok_and(|r| r.status().is_success());
+            if !up {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            up
+        });
+        assert!(ready, "moto_server did not start");
+        server
+    }
+
+    /// An IAM user with an access key and no permissions.
+    fn user_without_permissions(&self) -> (String, String) {
+        let client = reqwest::blocking::Client::new();
+        let iam = |action: &str| {
+            client
+                .post(format!("{}/", self.endpoint))
+                .header(
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, \
+                     SignedHeaders=host, Signature=0",
+                )
+                .form(&[
+                    ("Action", action),
+                    ("UserName", "deployer"),
+                    ("Version", "2010-05-08"),
+                ])
+                .send()
+                .and_then(|r| r.error_for_status())
+                .and_then(|r| r.text())
+                .expect("iam call")
+        };
+        iam("CreateUser");
+        let key = iam("CreateAccessKey");
+        let tag = |name: &str| {
+            let start = key.find(&format!("<{name}>")).expect("tag") + name.len() + 2;
+            let end = key[start..].find('<').expect("end") + start;
+            key[start..end].to_string()
+        };
+        (tag("AccessKeyId"), tag("SecretAccessKey"))
+    }
+}
+
+#[test]
+fn invalid_credentials_and_missing_permissions_are_one_line_each() {
+    if endpoint("invalid_credentials_and_missing_permissions_are_one_line_each").is_none() {
+        return;
+    }
+    let strict = StrictMoto::start();
+    let (key, secret) = strict.user_without_permissions();
+    let scratch = Scratch::new();
+    let run = |key: &str, secret: &str| -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowc"));
+        cmd.args(["status", "--stack", "s", "--color", "never"])
+            .args(["--endpoint-url", &strict.endpoint]);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("AWS_") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.env("HOME", scratch.dir.path())
+            .env("AWS_CONFIG_FILE", scratch.dir.path().join("config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                scratch.dir.path().join("credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+        cmd.output().expect("run flowc").into()
+    };
+    let invalid = run("AKIAUNKNOWNKEY000000", "secret");
+    assert_eq!(invalid.code, 1, "{}", invalid.all());
+    assert_eq!(
+        invalid.stderr,
+        "error: the AWS credentials are not valid (check the access key and secret)\n"
+    );
+    let denied = run(&key, &secret);
+    assert_eq!(denied.code, 1, "{}", denied.all());
+    assert_eq!(denied.stderr.lines().count(), 1, "{}", denied.stderr);
+    assert!(
+        denied.stderr.starts_with(
+            "error: permission denied for cloudformation:DescribeStacks: AccessDenied: User: \
+             arn:aws:iam::123456789012:user/deployer is not authorized"
+        ),
+        "{}",
+        denied.stderr
+    );
+    assert!(
+        denied.stderr.contains("docs/deploy.md"),
+        "{}",
+        denied.stderr
+    );
+}

@@ -78,20 +78,37 @@ pub async fn connect(args: &AwsArgs) -> Result<Aws, String> {
     })
 }
 
-/// The error code of a service error (`ValidationError`, `AccessDenied`).
-pub fn service_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<String> {
+/// The code and message of an error answer: from the SDK's parse, or,
+/// when it could not parse the answer (stand-ins wrap query-protocol
+/// errors differently, or answer in JSON), from the raw body.
+pub fn error_parts<E, R>(err: &SdkError<E, R>) -> (Option<String>, Option<String>)
+where
+    E: ProvideErrorMetadata,
+    R: RawBody,
+{
     match err {
-        SdkError::ServiceError(e) => e.err().code().map(String::from),
-        _ => None,
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            match (e.code(), e.message()) {
+                (None, None) => body_parts(service.raw()),
+                (code, message) => (code.map(String::from), message.map(String::from)),
+            }
+        }
+        SdkError::ResponseError(r) => body_parts(r.raw()),
+        _ => (None, None),
     }
 }
 
-/// The message of a service error.
-pub fn service_message<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<String> {
-    match err {
-        SdkError::ServiceError(e) => e.err().message().map(String::from),
-        _ => None,
-    }
+/// The error code of an error answer (`ValidationError`, `AccessDenied`).
+pub fn service_code<E: ProvideErrorMetadata, R: RawBody>(err: &SdkError<E, R>) -> Option<String> {
+    error_parts(err).0
+}
+
+/// The message of an error answer.
+pub fn service_message<E: ProvideErrorMetadata, R: RawBody>(
+    err: &SdkError<E, R>,
+) -> Option<String> {
+    error_parts(err).1
 }
 
 /// One line for an SDK error: what failed and why, with a hint for
@@ -102,21 +119,20 @@ where
     R: std::fmt::Debug + RawBody,
 {
     match err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let code = e.code().unwrap_or("");
-            let message = match (e.code(), e.message()) {
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+            let (code, message) = error_parts(err);
+            let text = match (&code, message) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
-                (None, Some(message)) => message.to_string(),
-                // An answer the SDK could not parse: its body explains it.
-                _ => body_message(service.raw()).unwrap_or_else(|| code.to_string()),
+                (None, Some(message)) => message,
+                (Some(code), None) => code.clone(),
+                (None, None) => "an answer that could not be read".to_string(),
             };
-            if is_permission_code(code) {
+            if code.as_deref().is_some_and(is_permission_code) {
                 format!(
-                    "permission denied for {action}: {message} (docs/deploy.md lists the permissions a deployer needs)"
+                    "permission denied for {action}: {text} (docs/deploy.md lists the permissions a deployer needs)"
                 )
             } else {
-                format!("{action} failed: {message}")
+                format!("{action} failed: {text}")
             }
         }
         SdkError::DispatchFailure(d) => {
@@ -130,10 +146,6 @@ where
             }
         }
         SdkError::TimeoutError(_) => format!("{action}: the AWS endpoint timed out"),
-        SdkError::ResponseError(r) => {
-            let body = body_message(r.raw()).unwrap_or_else(|| "an unreadable answer".into());
-            format!("{action} failed: {body}")
-        }
         _ => format!("{action} failed: {}", first_line(&err.to_string())),
     }
 }
@@ -146,7 +158,7 @@ fn is_permission_code(code: &str) -> bool {
 }
 
 /// A raw HTTP answer whose body may explain an error the SDK could not
-/// parse (stand-ins answer some query-protocol calls with JSON).
+/// parse.
 pub trait RawBody {
     fn body_bytes(&self) -> Option<&[u8]>;
 }
@@ -157,23 +169,70 @@ impl RawBody for aws_sdk_cloudformation::config::http::HttpResponse {
     }
 }
 
-fn body_message(raw: &impl RawBody) -> Option<String> {
-    let bytes = raw.body_bytes()?;
-    let text = String::from_utf8_lossy(bytes);
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+fn body_parts(raw: &impl RawBody) -> (Option<String>, Option<String>) {
+    let Some(bytes) = raw.body_bytes() else {
+        return (None, None);
+    };
+    parse_error_body(&String::from_utf8_lossy(bytes))
+}
+
+/// Code and message of an error body: JSON (`__type`, `message`) or XML
+/// (`<Code>`, `<Message>`, however deeply wrapped).
+fn parse_error_body(text: &str) -> (Option<String>, Option<String>) {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        // `com.amazonaws.dynamodb.v20120810#ResourceInUseException` → the name.
+        let code = value["__type"]
+            .as_str()
+            .map(|k| k.rsplit('#').next().unwrap_or(k).to_string());
         let message = value["message"]
             .as_str()
-            .or_else(|| value["Message"].as_str())?;
-        // `com.amazonaws.dynamodb.v20120810#ResourceInUseException` → the name.
-        return Some(match value["__type"].as_str() {
-            Some(kind) => format!("{}: {message}", kind.rsplit('#').next().unwrap_or(kind)),
-            None => message.to_string(),
-        });
+            .or_else(|| value["Message"].as_str())
+            .map(String::from);
+        return (code, message);
     }
-    let text = text.trim();
-    (!text.is_empty()).then(|| first_line(&text.chars().take(300).collect::<String>()))
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))? + start;
+        Some(text[start..end].trim().to_string())
+    };
+    match (tag("Code"), tag("Message")) {
+        (None, None) => {
+            let text = text.trim();
+            let line = first_line(&text.chars().take(300).collect::<String>());
+            (None, (!line.is_empty()).then_some(line))
+        }
+        parts => parts,
+    }
 }
 
 pub fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or("").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_error_body;
+
+    #[test]
+    fn error_bodies_the_sdk_cannot_parse_still_say_what_failed() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>"#;
+        assert_eq!(
+            parse_error_body(xml),
+            (
+                Some("InvalidClientTokenId".into()),
+                Some("The security token included in the request is invalid.".into())
+            )
+        );
+        let json = r#"{"__type": "com.amazonaws.dynamodb.v20120810#ResourceInUseException", "message": "Table already exists: t"}"#;
+        assert_eq!(
+            parse_error_body(json),
+            (
+                Some("ResourceInUseException".into()),
+                Some("Table already exists: t".into())
+            )
+        );
+        assert_eq!(parse_error_body("  \n"), (None, None));
+    }
 }
