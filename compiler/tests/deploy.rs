@@ -567,7 +567,8 @@ fn bare_flowc(home: &Path, args: &[&str]) -> Run {
             cmd.env_remove(key);
         }
     }
-    cmd.env("HOME", home)
+    cmd.stdin(std::process::Stdio::null())
+        .env("HOME", home)
         .env("AWS_CONFIG_FILE", home.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true");
@@ -609,6 +610,7 @@ fn missing_region_and_credentials_are_one_line_each() {
             "s",
             "--bootstrap",
             &scratch.bootstrap(),
+            "--yes",
         ],
     );
     assert_eq!(deploy.code, 1, "{}", deploy.all());
@@ -623,7 +625,7 @@ fn missing_region_and_credentials_are_one_line_each() {
 fn preflight_refuses_what_would_fail_before_anything_is_deployed() {
     let scratch = Scratch::new();
     let home = scratch.dir.path();
-    let no_binary = bare_flowc(home, &["deploy", &scratch.shop(), "--stack", "s"]);
+    let no_binary = bare_flowc(home, &["deploy", &scratch.shop(), "--stack", "s", "--yes"]);
     assert_eq!(no_binary.code, 1, "{}", no_binary.all());
     assert!(
         no_binary
@@ -648,6 +650,31 @@ fn preflight_refuses_what_would_fail_before_anything_is_deployed() {
         outside.stderr
     );
 
+    // Without a terminal to ask on, --yes is required, before anything starts.
+    let unasked = bare_flowc(
+        home,
+        &[
+            "deploy",
+            &scratch.shop(),
+            "--stack",
+            "s",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(unasked.code, 1, "{}", unasked.all());
+    assert_eq!(
+        unasked.stderr,
+        "error: flowc deploy asks before it changes a stack and stdin is not a terminal; pass --yes\n"
+    );
+    let unasked = bare_flowc(home, &["destroy", "--stack", "s"]);
+    assert_eq!(unasked.code, 1, "{}", unasked.all());
+    assert!(
+        unasked.stderr.starts_with("error: flowc destroy asks"),
+        "{}",
+        unasked.stderr
+    );
+
     let bad_stage = bare_flowc(
         home,
         &[
@@ -659,6 +686,7 @@ fn preflight_refuses_what_would_fail_before_anything_is_deployed() {
             "Prod",
             "--bootstrap",
             &scratch.bootstrap(),
+            "--yes",
         ],
     );
     assert_eq!(bad_stage.code, 1, "{}", bad_stage.all());

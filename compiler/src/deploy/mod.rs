@@ -427,6 +427,39 @@ async fn deployed_template(aws: &Aws, stack: &str) -> Option<Value> {
     }
 }
 
+/// Without a terminal to ask on, `--yes` is required, and that is said
+/// before anything is built, uploaded or created.
+fn require_terminal_or_yes(yes: bool, command: &str) -> Result<(), Reported> {
+    if yes || std::io::stdin().is_terminal() {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "{command} asks before it changes a stack and stdin is not a terminal; pass --yes"
+        )))
+    }
+}
+
+/// Deletes a change set that will not be executed, and the empty stack a
+/// CREATE change set made (`REVIEW_IN_PROGRESS`), so nothing is left behind.
+async fn discard(prepared: &Prepared, stack: &str, name: &str) {
+    changeset::delete(&prepared.aws, stack, name).await;
+    if !prepared.stack_existed {
+        if let Err(e) = prepared
+            .aws
+            .cfn
+            .delete_stack()
+            .stack_name(stack)
+            .send()
+            .await
+        {
+            eprintln!(
+                "warning: {}",
+                aws::sdk_message("cloudformation:DeleteStack", &e)
+            );
+        }
+    }
+}
+
 /// Asks on a terminal; refuses without one (pass `--yes`).
 fn confirm(question: &str) -> Result<bool, Reported> {
     if !std::io::stdin().is_terminal() {
@@ -450,13 +483,14 @@ pub fn deploy(args: &DeployArgs) -> ExitCode {
 
 async fn deploy_async(args: &DeployArgs) -> Result<ExitCode, Reported> {
     let stack = args.aws.stack.as_str();
+    require_terminal_or_yes(args.yes, "flowc deploy")?;
     let prepared = prepare(&args.project, &args.aws).await?;
     let Some(name) = prepared.name.clone() else {
         eprintln!("no changes: stack {stack} is up to date");
         return Ok(ExitCode::SUCCESS);
     };
     if !args.yes && !confirm(&format!("execute change set {name} on stack {stack}?"))? {
-        changeset::delete(&prepared.aws, stack, &name).await;
+        discard(&prepared, stack, &name).await;
         eprintln!("not deployed; the change set was deleted");
         return Ok(ExitCode::from(1));
     }
@@ -682,24 +716,7 @@ async fn plan_async(args: &PlanArgs) -> Result<ExitCode, Reported> {
         eprintln!("no changes: stack {stack} is up to date");
         return Ok(ExitCode::SUCCESS);
     };
-    changeset::delete(&prepared.aws, stack, name).await;
-    if !prepared.stack_existed {
-        // CreateChangeSet made an empty stack (REVIEW_IN_PROGRESS); a plan
-        // leaves nothing behind.
-        if let Err(e) = prepared
-            .aws
-            .cfn
-            .delete_stack()
-            .stack_name(stack)
-            .send()
-            .await
-        {
-            eprintln!(
-                "warning: {}",
-                aws::sdk_message("cloudformation:DeleteStack", &e)
-            );
-        }
-    }
+    discard(&prepared, stack, name).await;
     eprintln!("plan only: nothing was changed (run `flowc deploy` to apply)");
     Ok(ExitCode::SUCCESS)
 }
@@ -743,6 +760,7 @@ pub fn destroy(args: &DestroyArgs) -> ExitCode {
 
 async fn destroy_async(args: &DestroyArgs) -> Result<ExitCode, Reported> {
     let stack = args.aws.stack.as_str();
+    require_terminal_or_yes(args.yes, "flowc destroy")?;
     let aws = aws::connect(&args.aws).await.map_err(fail)?;
     let Some(info) = changeset::describe_stack(&aws, stack).await.map_err(fail)? else {
         eprintln!("stack {stack} does not exist; nothing to destroy");

@@ -49,14 +49,45 @@ pub struct Outcome {
 /// The newest events of a stack, newest first (one page: CloudFormation
 /// returns up to 100).
 pub async fn recent_events(aws: &Aws, stack: &str) -> Result<Vec<StackEvent>, String> {
+    Ok(events_page(aws, stack, None).await?.0)
+}
+
+/// The events not seen yet, newest first: pages are read until one holds
+/// an event already seen, so a busy stack loses none between two polls.
+async fn unseen_events(
+    aws: &Aws,
+    stack: &str,
+    seen: &HashSet<String>,
+) -> Result<Vec<StackEvent>, String> {
+    let mut out = Vec::new();
+    let mut token = None;
+    // A bound for safety: a stack has at most 500 resources.
+    for _ in 0..50 {
+        let (page, next) = events_page(aws, stack, token).await?;
+        let reached_seen = page.iter().any(|e| seen.contains(&e.id));
+        out.extend(page.into_iter().filter(|e| !seen.contains(&e.id)));
+        if reached_seen || next.is_none() {
+            break;
+        }
+        token = next;
+    }
+    Ok(out)
+}
+
+async fn events_page(
+    aws: &Aws,
+    stack: &str,
+    token: Option<String>,
+) -> Result<(Vec<StackEvent>, Option<String>), String> {
     let out = aws
         .cfn
         .describe_stack_events()
         .stack_name(stack)
+        .set_next_token(token)
         .send()
         .await
         .map_err(|e| sdk_message("cloudformation:DescribeStackEvents", &e))?;
-    Ok(out
+    let events = out
         .stack_events()
         .iter()
         .map(|e| StackEvent {
@@ -79,7 +110,8 @@ pub async fn recent_events(aws: &Aws, stack: &str) -> Result<Vec<StackEvent>, St
                 })
                 .unwrap_or_default(),
         })
-        .collect())
+        .collect();
+    Ok((events, out.next_token().map(String::from)))
 }
 
 /// The ids of the events a stack has now, so that `watch` shows only what
@@ -111,7 +143,9 @@ pub async fn watch(
     let mut delay = Duration::from_millis(250);
     loop {
         let info = super::changeset::describe_stack(aws, stack_id).await?;
-        let mut events = recent_events(aws, stack_id).await.unwrap_or_default();
+        let mut events = unseen_events(aws, stack_id, &seen)
+            .await
+            .unwrap_or_default();
         events.reverse();
         for event in events {
             if !seen.insert(event.id.clone()) {
