@@ -600,6 +600,26 @@ fn missing_region_and_credentials_are_one_line_each() {
         "{}",
         no_credentials.stderr
     );
+    // A profile gives the region; a profile that is not there is named.
+    std::fs::write(home.join("config"), "[profile dev]\nregion = eu-west-1\n").expect("config");
+    let profile = bare_flowc(home, &["status", "--stack", "s", "--profile", "dev"]);
+    assert_eq!(profile.code, 1, "{}", profile.all());
+    assert!(
+        profile.stderr.starts_with("error: no AWS credentials: "),
+        "{}",
+        profile.stderr
+    );
+    let unknown = bare_flowc(home, &["status", "--stack", "s", "--profile", "nope"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.all());
+    assert!(
+        unknown
+            .stderr
+            .starts_with("error: the AWS profile nope is in neither "),
+        "{}",
+        unknown.stderr
+    );
+    assert_eq!(unknown.stderr.lines().count(), 1, "{}", unknown.stderr);
+    std::fs::remove_file(home.join("config")).expect("remove config");
     // deploy checks the project and its inputs before it looks for AWS.
     let deploy = bare_flowc(
         home,

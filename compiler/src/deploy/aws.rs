@@ -3,6 +3,7 @@
 //! checked before anything starts, and SDK errors turned into one line.
 
 use aws_config::BehaviorVersion;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
@@ -32,6 +33,13 @@ pub async fn connect(args: &AwsArgs) -> Result<Aws, String> {
     if let Some(url) = &args.endpoint_url {
         loader = loader.endpoint_url(url);
     }
+    let profile = args
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    if let Some(profile) = &profile {
+        check_profile_exists(profile)?;
+    }
     let config = loader.load().await;
     let Some(region) = config.region().map(|r| r.to_string()) else {
         return Err(
@@ -43,11 +51,24 @@ pub async fn connect(args: &AwsArgs) -> Result<Aws, String> {
     };
     let credentials = match provider.provide_credentials().await {
         Ok(credentials) => credentials,
+        Err(CredentialsError::CredentialsNotLoaded(_)) => {
+            return Err(
+                "no AWS credentials: none in the environment, the profile, SSO, or a \
+                 container or instance role (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or \
+                 pass --profile)"
+                    .into(),
+            )
+        }
         Err(e) => {
+            let cause = std::error::Error::source(&e)
+                .map(|c| first_line(&c.to_string()))
+                .unwrap_or_default();
             return Err(format!(
-                "no AWS credentials: {} (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile)",
+                "cannot load the AWS credentials: {} {cause}",
                 first_line(&e.to_string())
-            ))
+            )
+            .trim_end()
+            .to_string());
         }
     };
     let sts = aws_sdk_sts::Client::new(&config);
@@ -76,6 +97,47 @@ pub async fn connect(args: &AwsArgs) -> Result<Aws, String> {
         account,
         credentials,
     })
+}
+
+/// A named profile must be in the config or credentials file; otherwise
+/// the SDK would quietly find no region or credentials in it.
+fn check_profile_exists(profile: &str) -> Result<(), String> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let has_section = |path: &Option<std::path::PathBuf>, headers: &[String]| {
+        path.as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .is_some_and(|text| {
+                text.lines().any(|line| {
+                    let line: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
+                    headers.contains(&line)
+                })
+            })
+    };
+    let in_config = has_section(
+        &config,
+        &[format!("[profile {profile}]"), format!("[{profile}]")],
+    );
+    let in_credentials = has_section(&credentials, &[format!("[{profile}]")]);
+    if in_config || in_credentials {
+        return Ok(());
+    }
+    let shown = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    Err(format!(
+        "the AWS profile {profile} is in neither {} nor {}",
+        shown(&config),
+        shown(&credentials)
+    ))
 }
 
 /// The code and message of an error answer: from the SDK's parse, or,
