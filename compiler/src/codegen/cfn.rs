@@ -14,6 +14,7 @@ mod platform;
 mod qbusiness;
 mod routing;
 pub mod template;
+mod views;
 
 use std::collections::BTreeMap;
 
@@ -298,10 +299,13 @@ app Store {
             bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"],
             true
         );
-        for route in 0..super::api::EVENT_STORE_ROUTES.len() {
-            let (key, name) = super::api::EVENT_STORE_ROUTES[route];
-            let id = format!("EventStoreApiRoute{name}");
-            assert_eq!(r[&id]["Properties"]["RouteKey"], key);
+        let routes = super::api::event_store_routes();
+        let ids: Vec<&str> = routes.iter().map(|(_, id)| id.as_str()).collect();
+        assert!(ids.contains(&"EventStoreApiRouteGetEvents"), "{ids:?}");
+        assert!(ids.contains(&"EventStoreApiRoutePutEvent"), "{ids:?}");
+        assert!(!ids.iter().any(|id| id.contains("Ingest")), "{ids:?}");
+        for (key, id) in &routes {
+            assert_eq!(&r[id]["Properties"]["RouteKey"], key);
             assert_eq!(r[&id]["Properties"]["AuthorizationType"], "AWS_IAM");
         }
     }

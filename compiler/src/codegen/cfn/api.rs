@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use super::functions::{
-    emit_function, function_arn, function_id, objects_of, put_events, table_access, FunctionSpec,
-    LOG_RETENTION_DAYS, SKIP_LOG_KMS,
+    emit_function, function_arn, function_id, objects_of, put_events, queue_id, table_access,
+    FunctionSpec, LOG_RETENTION_DAYS, SKIP_LOG_KMS,
 };
 use super::names;
 use super::routing::{add_rule, target};
@@ -16,17 +16,34 @@ use super::template::{
 use super::{ids, with_skips, Builder};
 use crate::check::model::{Trigger, TriggerKind};
 use crate::codegen::logical_id;
+use flow_runtime::store::ENDPOINTS;
 
-/// The seven routes of the Event Store API (DESIGN.md §5).
-pub const EVENT_STORE_ROUTES: [(&str, &str); 7] = [
-    ("GET /events", "GetEvents"),
-    ("GET /event/{id}", "GetEvent"),
-    ("GET /flows", "GetFlows"),
-    ("GET /flow/{id}", "GetFlow"),
-    ("POST /flow", "PostFlow"),
-    ("POST /route/{id}", "PostRoute"),
-    ("DELETE /flow/{id}", "DeleteFlow"),
-];
+/// The routes of the Event Store API on API Gateway: `(route key,
+/// logical id)` for every endpoint the runtime's router serves on AWS
+/// (`flow_runtime::store::ENDPOINTS`, from which the router is built), so
+/// the template and the router cannot disagree.
+pub fn event_store_routes() -> Vec<(String, String)> {
+    ENDPOINTS
+        .iter()
+        .filter(|e| e.on_aws)
+        .map(|e| {
+            let fixed: Vec<&str> = e
+                .path
+                .split('/')
+                .filter(|part| !part.starts_with('{'))
+                .collect();
+            let name = format!(
+                "{}{}",
+                names::pascal(&e.method.to_ascii_lowercase()),
+                names::pascal(&fixed.join("-"))
+            );
+            (
+                format!("{} {}", e.method, e.path),
+                format!("{}Route{name}", ids::EVENT_STORE_API),
+            )
+        })
+        .collect()
+}
 
 /// Ingest functions and their entry points, per trigger.
 pub(crate) fn emit_triggers(b: &mut Builder) {
@@ -168,20 +185,45 @@ pub fn key_matcher(prefix: Option<&str>, suffix: Option<&str>) -> Option<Value> 
     }
 }
 
-/// The Event Store API: an IAM-authorised HTTP API whose seven routes go
-/// to one function.
+/// The Event Store API: an IAM-authorised HTTP API whose routes go to one
+/// function. The function changes the project's rules at run time
+/// (`POST /route`), so it knows every node's function and dead-letter
+/// queue, may change only rules named `<project>-<stage>-*` on the
+/// project bus, and those rules may invoke the node functions and fill
+/// their dead-letter queues.
 pub(crate) fn emit_event_store_api(b: &mut Builder) {
     let base = ids::EVENT_STORE_FUNCTION_BASE.to_string();
-    let rules = Expr::Sub(format!(
-        "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{}/{}-*",
+    let rule_prefix = names::physical(&b.model.project, "");
+    let project_rules = Expr::Sub(format!(
+        "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{}/{}*",
         sub_text(&names::project_stage(&b.model.project)),
-        sub_text(&names::project_stage(&b.model.project)),
+        sub_text(&rule_prefix),
     ));
+    let node_bases: Vec<(String, String)> = b
+        .model
+        .nodes
+        .keys()
+        .map(|n| (n.clone(), logical_id(n, "")))
+        .collect();
     let spec = FunctionSpec {
         base: base.clone(),
         suffix: "event-store".to_string(),
         description: format!("flowc Event Store API of project {}", b.model.project),
-        env: vec![("FLOW_ROLE", Expr::str("api"))],
+        env: vec![
+            ("FLOW_ROLE", Expr::str("api")),
+            ("FLOW_RULE_PREFIX", rule_prefix),
+            ("FLOW_TARGETS", node_targets(&node_bases)),
+            (
+                "FLOW_FUNCTION_ARN_PREFIX",
+                Expr::sub(
+                    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:",
+                ),
+            ),
+            (
+                "FLOW_QUEUE_ARN_PREFIX",
+                Expr::sub("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"),
+            ),
+        ],
         memory: 512,
         timeout: 29,
         statements: vec![
@@ -198,18 +240,50 @@ pub(crate) fn emit_event_store_api(b: &mut Builder) {
             Statement::allow(
                 "UpdateProjectRules",
                 &[
+                    "events:DeleteRule",
                     "events:DescribeRule",
+                    "events:ListTargetsByRule",
                     "events:PutRule",
                     "events:PutTargets",
                     "events:RemoveTargets",
                 ],
-                vec![rules],
+                vec![project_rules.clone()],
+            ),
+            Statement::allow(
+                "FindProjectRules",
+                &["events:ListRules"],
+                vec![Expr::str("*")],
             ),
         ],
         metadata: b.project_origin("Event Store API"),
-        role_notes: Vec::new(),
+        role_notes: vec![LIST_RULES_STAR.to_string()],
     };
     emit_function(b, spec);
+    // Rules the API creates at run time exist in no template: one
+    // permission per node admits every project rule, and the node's
+    // dead-letter queue policy admits their failures.
+    for (name, node_base) in &node_bases {
+        let metadata = b.project_origin(&format!(
+            "Event Store API: routes to {name} changed at run time"
+        ));
+        b.add(
+            format!("{node_base}RuntimeRulesPermission"),
+            Resource::new(
+                Properties::Permission(Permission {
+                    action: "lambda:InvokeFunction".to_string(),
+                    function_name: Expr::reference(function_id(node_base)),
+                    principal: "events.amazonaws.com".to_string(),
+                    source_arn: project_rules.clone(),
+                    source_account: None,
+                }),
+                metadata,
+            ),
+        );
+        b.rule_sources
+            .entry(node_base.clone())
+            .or_default()
+            .push(project_rules.clone());
+    }
     let metadata = b.project_origin("Event Store API");
     emit_http_api(
         b,
@@ -218,16 +292,33 @@ pub(crate) fn emit_event_store_api(b: &mut Builder) {
         "event-store-api",
         metadata.clone(),
     );
-    let routes: Vec<(String, String)> = EVENT_STORE_ROUTES
+    emit_api_integration(
+        b,
+        ids::EVENT_STORE_API,
+        &base,
+        &event_store_routes(),
+        metadata,
+    );
+}
+
+const LIST_RULES_STAR: &str = "statement FindProjectRules has Resource *: events:ListRules only lists rule names and descriptions (the API finds an event's rules by name prefix and description); every write is limited to the project's rules by UpdateProjectRules";
+
+/// `FLOW_TARGETS`: node -> [function name, dead-letter queue name]; the
+/// function adds the ARN prefixes (names keep the variable short: Lambda
+/// allows 4 KB of environment).
+fn node_targets(nodes: &[(String, String)]) -> Expr {
+    let entries: Vec<String> = nodes
         .iter()
-        .map(|(key, name)| {
-            (
-                key.to_string(),
-                format!("{}Route{name}", ids::EVENT_STORE_API),
+        .map(|(name, base)| {
+            format!(
+                "\"{}\":[\"${{{}}}\",\"${{{}.QueueName}}\"]",
+                names::escape_sub(name),
+                function_id(base),
+                queue_id(base)
             )
         })
         .collect();
-    emit_api_integration(b, ids::EVENT_STORE_API, &base, &routes, metadata);
+    Expr::Sub(format!("{{{}}}", entries.join(",")))
 }
 
 fn sub_text(expr: &Expr) -> String {
