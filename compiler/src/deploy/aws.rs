@@ -37,7 +37,8 @@ pub async fn connect(args: &AwsArgs) -> Result<Aws, String> {
         .profile
         .clone()
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
-    if let Some(profile) = &profile {
+    // `default` may name no file at all (credentials from the environment).
+    if let Some(profile) = profile.as_deref().filter(|p| *p != "default") {
         check_profile_exists(profile)?;
     }
     let config = loader.load().await;
