@@ -14,7 +14,6 @@ mod platform;
 mod qbusiness;
 mod routing;
 pub mod template;
-mod views;
 
 use std::collections::BTreeMap;
 
