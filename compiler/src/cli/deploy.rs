@@ -116,9 +116,9 @@ pub fn plan(args: &PlanArgs) -> ExitCode {
 }
 
 pub fn status(args: &StatusArgs) -> ExitCode {
-    crate::deploy::status(args)
+    crate::deploy::stack::status(args)
 }
 
 pub fn destroy(args: &DestroyArgs) -> ExitCode {
-    crate::deploy::destroy(args)
+    crate::deploy::stack::destroy(args)
 }

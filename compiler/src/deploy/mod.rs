@@ -12,8 +12,10 @@ mod artifacts;
 mod aws;
 mod changeset;
 mod failure;
+mod parameters;
 mod plan;
 mod progress;
+pub mod stack;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -24,7 +26,7 @@ use flowc::syntax::span::Span;
 use flowc::SourceSet;
 use serde_json::Value;
 
-use crate::cli::deploy::{AwsArgs, DeployArgs, DestroyArgs, PlanArgs, ProjectArgs, StatusArgs};
+use crate::cli::deploy::{AwsArgs, DeployArgs, PlanArgs, ProjectArgs};
 use crate::cli::project::load_project;
 use crate::cli::text_style;
 use artifacts::Artifact;
@@ -168,84 +170,6 @@ fn check_stage(stage: &str) -> Result<(), String> {
     }
 }
 
-/// The parameters flowc sets itself.
-const OWN_PARAMETERS: [&str; 3] = ["ArtifactBucket", "ArtifactKey", "Stage"];
-
-/// `--parameter KEY=VALUE`, checked against the template's parameters.
-fn parse_parameters(
-    given: &[String],
-    template: &Value,
-) -> Result<BTreeMap<String, String>, String> {
-    let declared = template["Parameters"].as_object();
-    let mut out = BTreeMap::new();
-    for item in given {
-        let Some((key, value)) = item.split_once('=') else {
-            return Err(format!("--parameter {item:?}: write KEY=VALUE"));
-        };
-        if key == "Stage" {
-            return Err("set the stage with --stage, not --parameter".into());
-        }
-        if OWN_PARAMETERS.contains(&key) {
-            return Err(format!("{key} is set by flowc deploy itself"));
-        }
-        if !declared.is_some_and(|d| d.contains_key(key)) {
-            let known: Vec<&str> = declared
-                .into_iter()
-                .flat_map(|d| d.keys())
-                .map(String::as_str)
-                .filter(|k| !OWN_PARAMETERS.contains(k))
-                .collect();
-            return Err(format!(
-                "--parameter {key}: the template has no such parameter{}",
-                if known.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (it has {})", known.join(", "))
-                }
-            ));
-        }
-        out.insert(key.to_string(), value.to_string());
-    }
-    Ok(out)
-}
-
-/// Every parameter of the change set: flowc's own, the given ones, the
-/// stack's current value for the others (`None`); a parameter with neither
-/// a value nor a default is an error that names it.
-fn template_parameters(
-    template: &Value,
-    own: [(&str, String); 3],
-    given: &BTreeMap<String, String>,
-    current: Option<&BTreeMap<String, String>>,
-) -> Result<Vec<(String, Option<String>)>, String> {
-    let mut out: Vec<(String, Option<String>)> = own
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Some(v)))
-        .collect();
-    let mut missing = Vec::new();
-    for (key, declared) in template["Parameters"].as_object().into_iter().flatten() {
-        if OWN_PARAMETERS.contains(&key.as_str()) {
-            continue;
-        }
-        if let Some(value) = given.get(key) {
-            out.push((key.clone(), Some(value.clone())));
-        } else if current.is_some_and(|c| c.contains_key(key)) {
-            out.push((key.clone(), None));
-        } else if declared.get("Default").is_none() {
-            let about = declared["Description"].as_str().unwrap_or("");
-            missing.push(format!("{key} ({about})"));
-        }
-    }
-    if missing.is_empty() {
-        Ok(out)
-    } else {
-        Err(format!(
-            "the template needs a value for {}: pass --parameter NAME=VALUE",
-            missing.join(", ")
-        ))
-    }
-}
-
 /// A change set ready to show and execute.
 struct Prepared {
     built: Built,
@@ -259,7 +183,8 @@ struct Prepared {
 async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, Reported> {
     let style = text_style(aws_args.color);
     let built = build_project(project, style)?;
-    let user_parameters = parse_parameters(&project.parameters, &built.template).map_err(fail)?;
+    let user_parameters =
+        parameters::parse_parameters(&project.parameters, &built.template).map_err(fail)?;
     let built_zip = if project.build_bootstrap {
         Some(artifacts::package_bootstrap(&project.path).map_err(fail)?)
     } else {
@@ -285,7 +210,7 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
     let prefix = format!("flowc/{}", built.project);
     let code = Artifact::new(&prefix, "zip", zip);
     // Every parameter has a value before anything is uploaded.
-    let parameters = template_parameters(
+    let parameters = parameters::template_parameters(
         &built.template,
         [
             ("ArtifactBucket", bucket.clone()),
@@ -354,17 +279,11 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
                 kind.as_str().to_lowercase()
             );
             eprint!("{}", changeset::table(&changes, &built.origins));
-            let mut lines = Vec::new();
             let old_key = info
                 .as_ref()
                 .and_then(|i| i.parameters.get("ArtifactKey"))
                 .map(String::as_str);
-            lines.extend(plan::artifact_line(old_key, &code.key));
-            lines.extend(plan::semantic_plan(old_template.as_ref(), &built.template));
-            eprintln!("\nplan:");
-            for line in &lines {
-                eprintln!("  {line}");
-            }
+            print_plan(old_key, &code.key, old_template.as_ref(), &built.template);
             (Some(name), changes)
         }
     };
@@ -376,6 +295,17 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
         changes,
         stage: project.stage.clone(),
     })
+}
+
+/// The semantic plan, after the change set's table.
+fn print_plan(old_key: Option<&str>, new_key: &str, old: Option<&Value>, new: &Value) {
+    let mut lines = Vec::new();
+    lines.extend(plan::artifact_line(old_key, new_key));
+    lines.extend(plan::semantic_plan(old, new));
+    eprintln!("\nplan:");
+    for line in &lines {
+        eprintln!("  {line}");
+    }
 }
 
 async fn report_upload(
@@ -721,232 +651,9 @@ async fn plan_async(args: &PlanArgs) -> Result<ExitCode, Reported> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn status(args: &StatusArgs) -> ExitCode {
-    exit(runtime().and_then(|rt| rt.block_on(status_async(args))))
-}
-
-async fn status_async(args: &StatusArgs) -> Result<ExitCode, Reported> {
-    let stack = args.aws.stack.as_str();
-    let aws = aws::connect(&args.aws).await.map_err(fail)?;
-    let Some(info) = changeset::describe_stack(&aws, stack).await.map_err(fail)? else {
-        return Err(fail(format!("stack {stack} does not exist")));
-    };
-    let reason = info
-        .reason
-        .as_deref()
-        .map(|r| format!(" ({r})"))
-        .unwrap_or_default();
-    println!("stack {stack}: {}{reason}", info.status);
-    if !info.outputs.is_empty() {
-        println!("outputs:");
-        for line in plan::sorted_outputs(info.outputs.clone()) {
-            println!("{line}");
-        }
-    }
-    let mut events = progress::recent_events(&aws, stack).await.map_err(fail)?;
-    events.truncate(args.events);
-    if !events.is_empty() {
-        println!("last events:");
-        for event in events.iter().rev() {
-            println!("  {}", event.line());
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn destroy(args: &DestroyArgs) -> ExitCode {
-    exit(runtime().and_then(|rt| rt.block_on(destroy_async(args))))
-}
-
-async fn destroy_async(args: &DestroyArgs) -> Result<ExitCode, Reported> {
-    let stack = args.aws.stack.as_str();
-    require_terminal_or_yes(args.yes, "flowc destroy")?;
-    let aws = aws::connect(&args.aws).await.map_err(fail)?;
-    let Some(info) = changeset::describe_stack(&aws, stack).await.map_err(fail)? else {
-        eprintln!("stack {stack} does not exist; nothing to destroy");
-        return Ok(ExitCode::SUCCESS);
-    };
-    if !args.yes && !confirm(&format!("delete stack {stack} and every resource in it?"))? {
-        eprintln!("not deleted");
-        return Ok(ExitCode::from(1));
-    }
-    let buckets = match stack_buckets(&aws, stack).await {
-        Ok(buckets) => buckets,
-        // Emptying needs the list; a plain delete does not.
-        Err(e) if args.empty_buckets => return Err(fail(e)),
-        Err(e) => {
-            eprintln!("warning: {e}");
-            Vec::new()
-        }
-    };
-    if args.empty_buckets {
-        for bucket in &buckets {
-            let removed = empty_bucket(&aws, bucket).await.map_err(fail)?;
-            eprintln!("emptied bucket {bucket} ({removed} object version(s))");
-        }
-    } else if !buckets.is_empty() {
-        eprintln!(
-            "note: buckets are kept as they are ({}); a bucket that is not empty makes the \
-             deletion fail; --empty-buckets empties them first",
-            buckets.join(", ")
-        );
-    }
-    let seen = progress::seen_events(&aws, &info.id).await;
-    aws.cfn
-        .delete_stack()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| fail(aws::sdk_message("cloudformation:DeleteStack", &e)))?;
-    let resources = stack_resource_count(&aws, stack).await;
-    let outcome = progress::watch(&aws, &info.id, seen, resources, "deleting")
-        .await
-        .map_err(fail)?;
-    if outcome.status == "DELETE_COMPLETE" {
-        eprintln!("stack {stack}: DELETE_COMPLETE");
-        return Ok(ExitCode::SUCCESS);
-    }
-    for event in failure::root_causes(&outcome.failures) {
-        eprintln!(
-            "error: {} {} failed: {}",
-            event.resource_type,
-            event.logical_id,
-            event.reason.as_deref().unwrap_or("no reason given")
-        );
-    }
-    Err(fail(format!(
-        "stack {stack} was not deleted ({}); a non-empty bucket is the usual cause: \
-         `flowc destroy --stack {stack} --empty-buckets`",
-        outcome.status
-    )))
-}
-
-/// The physical names of the stack's buckets.
-async fn stack_buckets(aws: &Aws, stack: &str) -> Result<Vec<String>, String> {
-    let out = aws
-        .cfn
-        .describe_stack_resources()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| aws::sdk_message("cloudformation:DescribeStackResources", &e))?;
-    Ok(out
-        .stack_resources()
-        .iter()
-        .filter(|r| r.resource_type() == Some("AWS::S3::Bucket"))
-        .filter_map(|r| r.physical_resource_id().map(String::from))
-        .collect())
-}
-
-async fn stack_resource_count(aws: &Aws, stack: &str) -> u64 {
-    aws.cfn
-        .describe_stack_resources()
-        .stack_name(stack)
-        .send()
-        .await
-        .map(|out| out.stack_resources().len() as u64)
-        .unwrap_or(0)
-}
-
-/// Deletes every object version and delete marker of a bucket.
-async fn empty_bucket(aws: &Aws, bucket: &str) -> Result<usize, String> {
-    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-    let mut removed = 0;
-    loop {
-        let page = aws
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| aws::sdk_message(&format!("s3:ListObjectVersions {bucket}"), &e))?;
-        let mut ids = Vec::new();
-        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = page
-            .delete_markers()
-            .iter()
-            .map(|m| (m.key(), m.version_id()));
-        for (key, version) in versions.chain(markers) {
-            let Some(key) = key else { continue };
-            let id = ObjectIdentifier::builder()
-                .key(key)
-                .set_version_id(version.map(String::from))
-                .build()
-                .map_err(|e| e.to_string())?;
-            ids.push(id);
-        }
-        if ids.is_empty() {
-            return Ok(removed);
-        }
-        removed += ids.len();
-        let delete = Delete::builder()
-            .set_objects(Some(ids))
-            .quiet(true)
-            .build()
-            .map_err(|e| e.to_string())?;
-        aws.s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(|e| aws::sdk_message(&format!("s3:DeleteObjects {bucket}"), &e))?;
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{check_stage, parse_parameters, template_parameters};
-    use serde_json::json;
-    use std::collections::BTreeMap;
-
-    fn template() -> serde_json::Value {
-        json!({ "Parameters": {
-            "ArtifactBucket": { "Type": "String" },
-            "ArtifactKey": { "Type": "String" },
-            "Stage": { "Type": "String", "Default": "dev" },
-            "InstanceArn": { "Type": "String", "Description": "the instance" },
-            "Size": { "Type": "String", "Default": "1" }
-        }})
-    }
-
-    fn own() -> [(&'static str, String); 3] {
-        [
-            ("ArtifactBucket", "b".into()),
-            ("ArtifactKey", "k".into()),
-            ("Stage", "dev".into()),
-        ]
-    }
-
-    #[test]
-    fn a_parameter_without_default_needs_a_value_or_the_stacks() {
-        let err =
-            template_parameters(&template(), own(), &BTreeMap::new(), None).expect_err("missing");
-        assert_eq!(
-            err,
-            "the template needs a value for InstanceArn (the instance): pass --parameter NAME=VALUE"
-        );
-        let given = parse_parameters(&["InstanceArn=arn:x".into()], &template()).expect("ok");
-        let all = template_parameters(&template(), own(), &given, None).expect("complete");
-        assert!(all.contains(&("InstanceArn".into(), Some("arn:x".into()))));
-        assert!(!all.iter().any(|(k, _)| k == "Size"), "the default applies");
-        let current = BTreeMap::from([("InstanceArn".to_string(), "arn:y".to_string())]);
-        let kept = template_parameters(&template(), own(), &BTreeMap::new(), Some(&current))
-            .expect("kept");
-        assert!(kept.contains(&("InstanceArn".into(), None)));
-    }
-
-    #[test]
-    fn given_parameters_are_checked_against_the_template() {
-        let err = parse_parameters(&["Nope=1".into()], &template()).expect_err("unknown");
-        assert_eq!(
-            err,
-            "--parameter Nope: the template has no such parameter (it has InstanceArn, Size)"
-        );
-        assert!(parse_parameters(&["Stage=prod".into()], &template()).is_err());
-        assert!(parse_parameters(&["ArtifactKey=x".into()], &template()).is_err());
-        assert!(parse_parameters(&["InstanceArn".into()], &template()).is_err());
-    }
+    use super::check_stage;
 
     #[test]
     fn the_stage_is_checked_before_anything_is_deployed() {
