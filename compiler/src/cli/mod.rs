@@ -15,6 +15,7 @@ pub mod query;
 pub mod run;
 pub mod serve;
 pub mod test;
+pub mod views;
 
 use std::io::IsTerminal;
 
