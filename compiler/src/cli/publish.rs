@@ -57,6 +57,7 @@ pub struct Signer {
 
 impl Signer {
     /// From credentials resolved elsewhere (`flowc deploy`'s credential chain).
+    #[cfg_attr(not(feature = "deploy"), allow(dead_code))]
     pub fn new(credentials: aws_credential_types::Credentials, region: String) -> Signer {
         Signer {
             credentials,
@@ -285,6 +286,7 @@ pub fn publish(args: &PublishArgs) -> ExitCode {
 /// Registers a graph in the Event Store at `base`, signing with `signer`;
 /// the changes made (empty when it was up to date). `flowc deploy` calls
 /// this after a successful deploy.
+#[cfg_attr(not(feature = "deploy"), allow(dead_code))]
 pub fn publish_signed(base: &str, graph: &Graph, signer: Signer) -> Result<Vec<String>, String> {
     let client = Client::builder()
         .timeout(std::time::Duration::from_secs(30))
