@@ -262,7 +262,10 @@ impl<S: Store> Runner<S> {
             }
             Err(NodeError::Step(e)) => {
                 self.stat(&d.node).errors += 1;
-                self.errors.push(format!("error: {}: {e}", d.node));
+                self.errors.push(format!(
+                    "error: {} ({}:{}): {e}",
+                    d.node, node.span.file, node.span.line
+                ));
                 Ok(())
             }
             Err(NodeError::Store(e)) => Err(e.into()),
