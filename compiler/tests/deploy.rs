@@ -459,6 +459,29 @@ fn a_changed_route_condition_is_an_update_naming_its_rule() {
         "{}",
         again.stderr
     );
+
+    // A new field is a schema change, field by field.
+    scratch.edit(
+        "data        { page: string, ms: int }",
+        "data        { page: string, ms: int, tag: string }",
+    );
+    let plan = flowc(
+        &endpoint,
+        &[
+            "plan",
+            &scratch.shop(),
+            "--stack",
+            "shop",
+            "--bootstrap",
+            &scratch.bootstrap(),
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stderr.contains("~ event Click (shop.flow:3): AWS::EventSchemas::Schema ClickSchema\n      + field detail.data.tag: string\n"),
+        "{}",
+        plan.stderr
+    );
 }
 
 #[test]

@@ -143,6 +143,23 @@ fn changed(id: &str, a: &Value, b: &Value, lines: &mut Vec<String>) {
                 details.push(format!("- target {t}"));
             }
         }
+        "AWS::EventSchemas::Schema" => {
+            let (fa, fb) = (schema_fields(&pa["Content"]), schema_fields(&pb["Content"]));
+            for (path, shape) in &fb {
+                match fa.get(path) {
+                    None => details.push(format!("+ field {path}: {shape}")),
+                    Some(old) if old != shape => {
+                        details.push(format!("~ field {path}: {old} -> {shape}"))
+                    }
+                    _ => {}
+                }
+            }
+            for (path, shape) in &fa {
+                if !fb.contains_key(path) {
+                    details.push(format!("- field {path}: {shape}"));
+                }
+            }
+        }
         "AWS::IAM::Role" => {
             let (sa, sb) = (statements(pa), statements(pb));
             for s in sb.difference(&sa) {
@@ -179,6 +196,53 @@ fn changed_properties(a: &Value, b: &Value) -> Vec<String> {
         .filter(|k| a.get(*k) != b.get(*k))
         .map(|k| k.to_string())
         .collect()
+}
+
+/// The fields of an event schema (the JSON text of a schema resource's
+/// `Content`): `detail.data.ms` → `integer`, `string?` when optional.
+fn schema_fields(content: &Value) -> BTreeMap<String, String> {
+    fn walk(node: &Value, path: &str, required: bool, out: &mut BTreeMap<String, String>) {
+        if let Some(props) = node["properties"].as_object() {
+            let needed: BTreeSet<&str> = node["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for (name, child) in props {
+                let child_path = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                walk(child, &child_path, needed.contains(name.as_str()), out);
+            }
+            return;
+        }
+        if path.is_empty() {
+            return;
+        }
+        let mut shape = node.clone();
+        if let Some(map) = shape.as_object_mut() {
+            map.remove("description");
+        }
+        let shape = match (&shape["type"], shape.as_object().map(|m| m.len())) {
+            (Value::String(t), Some(1)) => t.clone(),
+            _ => compact(&shape),
+        };
+        out.insert(
+            path.to_string(),
+            if required { shape } else { format!("{shape}?") },
+        );
+    }
+    let mut out = BTreeMap::new();
+    if let Some(schema) = content
+        .as_str()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    {
+        walk(&schema, "", true, &mut out);
+    }
+    out
 }
 
 /// What starts a rule: its pattern, or its schedule.
@@ -319,6 +383,33 @@ mod tests {
             ]
         );
         assert!(semantic_plan(Some(&new), &new).is_empty());
+    }
+
+    #[test]
+    fn a_changed_schema_lists_its_fields() {
+        let schema = |data: Value, required: Value| {
+            let content = json!({ "properties": { "detail": { "properties": {
+                "data": { "properties": data, "required": required, "type": "object" }
+            }, "required": ["data"], "type": "object" } }, "required": ["detail"] });
+            json!({ "Type": "AWS::EventSchemas::Schema",
+                    "Properties": { "Content": content.to_string() },
+                    "Metadata": { "flowc": { "declaration": "event Click", "source": "e.flow:1" } } })
+        };
+        let old = json!({ "Resources": { "ClickSchema": schema(
+            json!({ "ms": { "type": "integer" }, "page": { "type": "string" } }),
+            json!(["ms", "page"])) } });
+        let new = json!({ "Resources": { "ClickSchema": schema(
+            json!({ "ms": { "type": "number" }, "tag": { "type": "string" } }),
+            json!(["ms"])) } });
+        assert_eq!(
+            semantic_plan(Some(&old), &new),
+            vec![
+                "~ event Click (e.flow:1): AWS::EventSchemas::Schema ClickSchema".to_string(),
+                "    ~ field detail.data.ms: integer -> number".to_string(),
+                "    + field detail.data.tag: string?".to_string(),
+                "    - field detail.data.page: string".to_string(),
+            ]
+        );
     }
 
     #[test]
