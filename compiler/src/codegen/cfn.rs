@@ -14,6 +14,7 @@ mod platform;
 mod qbusiness;
 mod routing;
 pub mod template;
+mod views;
 
 use std::collections::BTreeMap;
 

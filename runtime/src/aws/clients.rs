@@ -9,6 +9,9 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub s3: aws_sdk_s3::Client,
     pub eventbridge: aws_sdk_eventbridge::Client,
+    /// Summarizers (timeouts and retries of `bedrock::client_config`).
+    pub bedrock: aws_sdk_bedrockruntime::Client,
+    pub transcribe: aws_sdk_transcribe::Client,
 }
 
 impl Clients {
@@ -27,6 +30,11 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&shared),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             eventbridge: aws_sdk_eventbridge::Client::new(&shared),
+            bedrock: aws_sdk_bedrockruntime::Client::from_conf(super::bedrock::client_config(
+                &shared,
+                std::time::Duration::from_secs(1),
+            )),
+            transcribe: aws_sdk_transcribe::Client::new(&shared),
         }
     }
 }

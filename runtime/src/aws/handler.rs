@@ -4,7 +4,9 @@
 //! * `node`: an EventBridge event → [`NodeDriver::deliver`]; the flush
 //!   input `{"flowc":"flush","node":…}` → [`NodeDriver::flush`]. The
 //!   driver is synchronous and runs on a blocking thread, its adapters
-//!   bridging to the SDK.
+//!   bridging to the SDK. Views go to [`views`] instead: a summarizer
+//!   calls Bedrock, a transcriber starts a Transcribe job and finishes on
+//!   the job's state-change event.
 //! * `ingest`: an S3 `Object Created` event or an HTTP API request → the
 //!   trigger's event, put on the bus.
 //! * `api`: the Event Store router ([`App::event_store`]), which
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::bedrock::BedrockSummarizer;
 use super::clients::Clients;
 use super::clock::{EventClock, SystemClock};
 use super::config::{ClockMode, Config, Role};
@@ -26,6 +29,8 @@ use super::eventbridge::{put_events, EventBridgeBus};
 use super::ingest;
 use super::s3::S3Objects;
 use super::sinks::{self, Delivery};
+use super::transcribe::{Jobs, TranscribeJobs};
+use super::views;
 use super::wire::{read_delivered, Entry};
 use super::Bridge;
 use crate::engine::route::Router;
@@ -184,7 +189,23 @@ impl App {
         if let Some(clock) = &self.events_clock {
             clock.advance_to(event.time);
         }
-        let outcome = driver.deliver(&mut store, &mut objects, &mut bus, &event, self.now())?;
+        let outcome = match &driver.node.kind {
+            NodeKind::Summarizer { .. } => {
+                let bedrock = BedrockSummarizer::new(self.clients.bedrock.clone(), bridge.clone());
+                views::summarize(&driver, &bedrock, &mut objects, &mut bus, &event)?
+            }
+            NodeKind::Transcriber { .. } => {
+                let jobs = TranscribeJobs::new(self.clients.transcribe.clone(), bridge.clone());
+                let names = Jobs {
+                    // The template sets it (the job rule matches it).
+                    prefix: std::env::var("FLOW_JOB_PREFIX").unwrap_or_else(|_| name.clone()),
+                    node: name.clone(),
+                    bucket: self.config.bucket.clone(),
+                };
+                views::transcribe(&driver, &jobs, &names, &mut objects, &mut bus, &event)?
+            }
+            _ => driver.deliver(&mut store, &mut objects, &mut bus, &event, self.now())?,
+        };
         Ok(match outcome {
             Outcome::Done(emitted) => json!({"emitted": emitted.len()}),
             Outcome::Duplicate(n) => json!({"duplicate": true, "republished": n}),

@@ -9,6 +9,7 @@
 //! No SDK type appears in a port's signature.
 
 pub mod api;
+pub mod bedrock;
 pub mod bridge;
 pub mod clients;
 pub mod clock;
@@ -22,6 +23,8 @@ pub mod handler;
 pub mod ingest;
 pub mod s3;
 pub mod sinks;
+pub mod transcribe;
+pub mod views;
 pub mod wire;
 
 pub use bridge::Bridge;

@@ -226,6 +226,7 @@ pub(crate) fn emit_node_functions(b: &mut Builder) {
         let spec = node_spec(b, &node);
         emit_function(b, spec);
     }
+    super::views::emit_job_rules(b);
 }
 
 fn node_spec(b: &Builder, node: &Node) -> FunctionSpec {
@@ -235,72 +236,41 @@ fn node_spec(b: &Builder, node: &Node) -> FunctionSpec {
     if node.kind.is_stateful() {
         statements.push(table_access("NodeState", &STATE_ACTIONS));
     }
-    let reads_media = match &node.kind {
-        NodeKind::Stitcher {
-            content_is_object, ..
-        } => *content_is_object,
-        NodeKind::Summarizer { .. } | NodeKind::Transcriber { .. } => true,
-        _ => false,
-    };
-    // Stitchers write the joined object, transcribers the transcript;
-    // summarizers only read the image they describe.
-    let writes_objects = matches!(
-        node.kind,
-        NodeKind::Stitcher { .. } | NodeKind::Transcriber { .. }
-    );
-    if writes_objects {
+    // Stitchers read the pieces they join and write the joined object.
+    if let NodeKind::Stitcher {
+        content_is_object, ..
+    } = &node.kind
+    {
         statements.push(Statement::allow(
             "ProjectObjects",
             &["s3:GetObject", "s3:PutObject"],
             vec![objects_of(ids::BUCKET, "")],
         ));
-    } else if reads_media {
-        statements.push(Statement::allow(
-            "ReadProjectObjects",
-            &["s3:GetObject"],
-            vec![objects_of(ids::BUCKET, "")],
-        ));
-    }
-    if reads_media {
         let media: Vec<Expr> = b
             .media_buckets()
             .values()
             .map(|id| objects_of(id, ""))
             .collect();
-        if !media.is_empty() {
+        if *content_is_object && !media.is_empty() {
             statements.push(Statement::allow("ReadMedia", &["s3:GetObject"], media));
         }
     }
-    match &node.kind {
-        NodeKind::Summarizer { model, .. } => statements.push(Statement::allow(
-            "InvokeModel",
-            &["bedrock:InvokeModel"],
-            vec![Expr::Sub(format!(
-                "arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}::foundation-model/{}",
-                names::escape_sub(model)
-            ))],
-        )),
-        NodeKind::Transcriber { .. } => {
-            statements.push(Statement::allow(
-                "StartTranscription",
-                &["transcribe:StartTranscriptionJob"],
-                vec![Expr::str("*")],
-            ));
-            statements.push(Statement::allow(
-                "ReadTranscription",
-                &["transcribe:GetTranscriptionJob"],
-                vec![Expr::sub(
-                    "arn:${AWS::Partition}:transcribe:${AWS::Region}:${AWS::AccountId}:transcription-job/*",
-                )],
-            ));
-            role_notes.push(TRANSCRIBE_STAR.to_string());
-        }
-        NodeKind::Custom { lambda_arn, .. } => statements.push(Statement::allow(
+    let (view_statements, view_notes) = super::views::view_statements(b, node);
+    statements.extend(view_statements);
+    role_notes.extend(view_notes);
+    let mut env = vec![
+        ("FLOW_ROLE", Expr::str("node")),
+        ("FLOW_NODE", Expr::str(node.name.clone())),
+    ];
+    if matches!(node.kind, NodeKind::Transcriber { .. }) {
+        env.push(("FLOW_JOB_PREFIX", super::views::job_prefix(b, &node.name)));
+    }
+    if let NodeKind::Custom { lambda_arn, .. } = &node.kind {
+        statements.push(Statement::allow(
             "InvokeCustomFunction",
             &["lambda:InvokeFunction"],
             vec![Expr::str(lambda_arn.clone())],
-        )),
-        _ => {}
+        ));
     }
     let declaration = format!(
         "{} {} = {}",
@@ -312,10 +282,7 @@ fn node_spec(b: &Builder, node: &Node) -> FunctionSpec {
         base: logical_id(&node.name, ""),
         suffix: node.name.clone(),
         description: format!("flowc node {declaration}"),
-        env: vec![
-            ("FLOW_ROLE", Expr::str("node")),
-            ("FLOW_NODE", Expr::str(node.name.clone())),
-        ],
+        env,
         memory,
         timeout,
         statements,
@@ -324,14 +291,14 @@ fn node_spec(b: &Builder, node: &Node) -> FunctionSpec {
     }
 }
 
-const TRANSCRIBE_STAR: &str = "statement StartTranscription has Resource *: transcribe:StartTranscriptionJob supports no resource-level permissions (IAM service authorization reference); GetTranscriptionJob is scoped to this account's transcription jobs";
-
-/// Memory (MB) and timeout (s) per node kind: views wait for models and
-/// jobs, stitchers move bytes, the rest are quick state updates.
+/// Memory (MB) and timeout (s) per node kind: summarizers wait for the
+/// model (Bedrock's client gives up after 100 s), stitchers move bytes,
+/// transcribers only start a job or read its result, the rest are quick
+/// state updates.
 fn sizing(kind: &NodeKind) -> (u32, u32) {
     match kind {
         NodeKind::Summarizer { .. } => (512, 120),
-        NodeKind::Transcriber { .. } => (256, 300),
+        NodeKind::Transcriber { .. } => (256, 60),
         NodeKind::Stitcher { .. } => (1024, 120),
         NodeKind::Custom { timeout_ms, .. } => {
             // The node waits for the custom function: its timeout plus slack.
