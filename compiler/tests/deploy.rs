@@ -413,6 +413,20 @@ fn a_changed_route_condition_is_an_update_naming_its_rule() {
         "{}",
         plan.stderr
     );
+    // Without a binary, the deployed code is kept and only the template compared.
+    let template_only = flowc(&endpoint, &["plan", &scratch.shop(), "--stack", "shop"]);
+    assert_eq!(template_only.code, 0, "{}", template_only.all());
+    assert!(
+        template_only
+            .stderr
+            .contains("code: not compared (no --bootstrap given)")
+            && template_only.stderr.contains("Modify  LongClicksRule")
+            && template_only
+                .stderr
+                .contains(r#"+ pattern {"detail":{"data":{"ms":[{"numeric":[">",250]}]}}"#),
+        "{}",
+        template_only.stderr
+    );
     // The graph changed, so the artifact did too.
     assert!(
         plan.stderr.contains("~ code: bootstrap.zip"),
@@ -541,17 +555,15 @@ fn a_plan_of_a_new_stack_leaves_nothing_behind() {
     };
     let _moto = moto(&endpoint);
     let scratch = Scratch::new();
-    let plan = flowc(
-        &endpoint,
-        &[
-            "plan",
-            &scratch.shop(),
-            "--stack",
-            "fresh",
-            "--bootstrap",
-            &scratch.bootstrap(),
-        ],
+    let plan = flowc(&endpoint, &["plan", &scratch.shop(), "--stack", "fresh"]);
+    // Without a binary the plan compares the template only.
+    assert!(
+        plan.stderr
+            .contains("  code: not compared (no --bootstrap given)"),
+        "{}",
+        plan.stderr
     );
+    assert!(!plan.stderr.contains("bootstrap.zip"), "{}", plan.stderr);
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(
         plan.stderr.contains("(create of stack fresh)"),

@@ -180,7 +180,13 @@ struct Prepared {
     stage: String,
 }
 
-async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, Reported> {
+/// Pre-flight, artifacts and the change set, shown. `need_code`: the
+/// Lambda binary is required (deploy); a plan may go without it.
+async fn prepare(
+    project: &ProjectArgs,
+    aws_args: &AwsArgs,
+    need_code: bool,
+) -> Result<Prepared, Reported> {
     let style = text_style(aws_args.color);
     let built = build_project(project, style)?;
     let user_parameters =
@@ -190,15 +196,20 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
     } else {
         None
     };
-    let zip = artifacts::bootstrap_zip(
-        project.bootstrap.as_deref(),
-        built_zip.as_deref().or(project.bootstrap_zip.as_deref()),
-        &built.graph_json,
-    );
+    let binary_given =
+        project.bootstrap.is_some() || project.bootstrap_zip.is_some() || built_zip.is_some();
+    // A plan without a binary compares the template only.
+    let zip = (binary_given || need_code).then(|| {
+        artifacts::bootstrap_zip(
+            project.bootstrap.as_deref(),
+            built_zip.as_deref().or(project.bootstrap_zip.as_deref()),
+            &built.graph_json,
+        )
+    });
     if let Some(path) = &built_zip {
         let _ = std::fs::remove_file(path);
     }
-    let zip = zip.map_err(fail)?;
+    let zip = zip.transpose().map_err(fail)?;
     let aws = aws::connect(aws_args).await.map_err(fail)?;
     let stack = aws_args.stack.as_str();
     let info = changeset::describe_stack(&aws, stack).await.map_err(fail)?;
@@ -208,14 +219,25 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
         .clone()
         .unwrap_or_else(|| artifacts::default_bucket(&aws.account, &aws.region));
     let prefix = format!("flowc/{}", built.project);
-    let code = Artifact::new(&prefix, "zip", zip);
+    let code = zip.map(|zip| Artifact::new(&prefix, "zip", zip));
+    let current_key = info
+        .as_ref()
+        .and_then(|i| i.parameters.get("ArtifactKey"))
+        .cloned();
+    let artifact_key = match (&code, &current_key) {
+        (Some(code), _) => Some(code.key.clone()),
+        // Keep the deployed code.
+        (None, Some(_)) => None,
+        // A change set that is only shown, never executed.
+        (None, None) => Some(format!("{prefix}/not-built.zip")),
+    };
     // Every parameter has a value before anything is uploaded.
     let parameters = parameters::template_parameters(
         &built.template,
         [
-            ("ArtifactBucket", bucket.clone()),
-            ("ArtifactKey", code.key.clone()),
-            ("Stage", project.stage.clone()),
+            ("ArtifactBucket", Some(bucket.clone())),
+            ("ArtifactKey", artifact_key),
+            ("Stage", Some(project.stage.clone())),
         ],
         &user_parameters,
         info.as_ref().map(|i| &i.parameters),
@@ -224,7 +246,9 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
     artifacts::ensure_bucket(&aws, &bucket)
         .await
         .map_err(fail)?;
-    report_upload(&aws, &bucket, &code, "bootstrap.zip").await?;
+    if let Some(code) = &code {
+        report_upload(&aws, &bucket, code, "bootstrap.zip").await?;
+    }
     let template_url = if built.template_text.len() > artifacts::INLINE_TEMPLATE_MAX {
         let template = Artifact::new(&prefix, "template.json", built.template_text.clone().into());
         report_upload(&aws, &bucket, &template, "template.json").await?;
@@ -279,11 +303,12 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
                 kind.as_str().to_lowercase()
             );
             eprint!("{}", changeset::table(&changes, &built.origins));
-            let old_key = info
-                .as_ref()
-                .and_then(|i| i.parameters.get("ArtifactKey"))
-                .map(String::as_str);
-            print_plan(old_key, &code.key, old_template.as_ref(), &built.template);
+            print_plan(
+                current_key.as_deref(),
+                code.as_ref().map(|c| c.key.as_str()),
+                old_template.as_ref(),
+                &built.template,
+            );
             (Some(name), changes)
         }
     };
@@ -298,9 +323,12 @@ async fn prepare(project: &ProjectArgs, aws_args: &AwsArgs) -> Result<Prepared, 
 }
 
 /// The semantic plan, after the change set's table.
-fn print_plan(old_key: Option<&str>, new_key: &str, old: Option<&Value>, new: &Value) {
+fn print_plan(old_key: Option<&str>, new_key: Option<&str>, old: Option<&Value>, new: &Value) {
     let mut lines = Vec::new();
-    lines.extend(plan::artifact_line(old_key, new_key));
+    match new_key {
+        Some(new_key) => lines.extend(plan::artifact_line(old_key, new_key)),
+        None => lines.push("code: not compared (no --bootstrap given)".to_string()),
+    }
     lines.extend(plan::semantic_plan(old, new));
     eprintln!("\nplan:");
     for line in &lines {
@@ -414,7 +442,7 @@ pub fn deploy(args: &DeployArgs) -> ExitCode {
 async fn deploy_async(args: &DeployArgs) -> Result<ExitCode, Reported> {
     let stack = args.aws.stack.as_str();
     require_terminal_or_yes(args.yes, "flowc deploy")?;
-    let prepared = prepare(&args.project, &args.aws).await?;
+    let prepared = prepare(&args.project, &args.aws, true).await?;
     let Some(name) = prepared.name.clone() else {
         eprintln!("no changes: stack {stack} is up to date");
         return Ok(ExitCode::SUCCESS);
@@ -641,7 +669,7 @@ pub fn plan(args: &PlanArgs) -> ExitCode {
 
 async fn plan_async(args: &PlanArgs) -> Result<ExitCode, Reported> {
     let stack = args.aws.stack.as_str();
-    let prepared = prepare(&args.project, &args.aws).await?;
+    let prepared = prepare(&args.project, &args.aws, false).await?;
     let Some(name) = &prepared.name else {
         eprintln!("no changes: stack {stack} is up to date");
         return Ok(ExitCode::SUCCESS);

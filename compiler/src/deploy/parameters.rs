@@ -53,14 +53,12 @@ pub fn parse_parameters(
 /// a value nor a default is an error that names it.
 pub fn template_parameters(
     template: &Value,
-    own: [(&str, String); 3],
+    own: [(&str, Option<String>); 3],
     given: &BTreeMap<String, String>,
     current: Option<&BTreeMap<String, String>>,
 ) -> Result<Vec<(String, Option<String>)>, String> {
-    let mut out: Vec<(String, Option<String>)> = own
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Some(v)))
-        .collect();
+    let mut out: Vec<(String, Option<String>)> =
+        own.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut missing = Vec::new();
     for (key, declared) in template["Parameters"].as_object().into_iter().flatten() {
         if OWN_PARAMETERS.contains(&key.as_str()) {
@@ -101,11 +99,11 @@ mod tests {
         }})
     }
 
-    fn own() -> [(&'static str, String); 3] {
+    fn own() -> [(&'static str, Option<String>); 3] {
         [
-            ("ArtifactBucket", "b".into()),
-            ("ArtifactKey", "k".into()),
-            ("Stage", "dev".into()),
+            ("ArtifactBucket", Some("b".into())),
+            ("ArtifactKey", Some("k".into())),
+            ("Stage", Some("dev".into())),
         ]
     }
 
