@@ -55,6 +55,8 @@ if mode == "valid":
 elif mode == "invalid":
     out({"score": 1.0, "band": "low"})
     out({"band": "low"})
+elif mode == "wrongtype":
+    out({"score": "high", "band": "medium"})
 elif mode == "crash":
     print("partial output is not emitted", file=sys.stdout)
     print("ZeroDivisionError: division by zero", file=sys.stderr)
@@ -110,7 +112,20 @@ fn a_schema_violation_emits_nothing_and_names_the_node() {
         "the valid first answer must not go out alone"
     );
     assert!(
-        stderr.contains("error: Scorer (scoring.flow:16): ") && stderr.contains("detail.data.score"),
+        stderr.contains("error: Scorer (scoring.flow:16): ")
+            && stderr.contains("detail.data.score"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_field_of_the_wrong_type_emits_nothing() {
+    let (events, stderr) = run("wrongtype", "10s");
+    assert!(events.is_empty());
+    assert!(
+        stderr.contains("error: Scorer (scoring.flow:16): ")
+            && stderr.contains("detail.data.score: expected number, found \"high\"")
+            && stderr.contains("detail.data.band: \"medium\" is none of \"low\", \"high\""),
         "{stderr}"
     );
 }
@@ -120,7 +135,8 @@ fn a_crash_emits_nothing_and_reports_the_last_error_line() {
     let (events, stderr) = run("crash", "10s");
     assert!(events.is_empty());
     assert!(
-        stderr.contains("error: Scorer (scoring.flow:16): ") && stderr.contains("ZeroDivisionError"),
+        stderr.contains("error: Scorer (scoring.flow:16): ")
+            && stderr.contains("ZeroDivisionError"),
         "{stderr}"
     );
 }
@@ -130,7 +146,8 @@ fn a_command_past_its_timeout_is_stopped() {
     let (events, stderr) = run("slow", "300ms");
     assert!(events.is_empty());
     assert!(
-        stderr.contains("error: Scorer (scoring.flow:16): ") && stderr.contains("timed out after 300 ms"),
+        stderr.contains("error: Scorer (scoring.flow:16): ")
+            && stderr.contains("timed out after 300 ms"),
         "{stderr}"
     );
 }

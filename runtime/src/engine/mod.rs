@@ -13,6 +13,7 @@
 //! Views and custom nodes are two-phase: [`views`] builds the request
 //! for a port and turns the port's answer into events.
 
+pub mod conform;
 pub mod event;
 pub mod mapping;
 mod nodes;

@@ -216,13 +216,13 @@ pub fn accept_custom(
         .cloned()
         .ok_or_else(|| fail("missing object `detail`".into()))?;
     if let Some(schema) = def.schema.pointer("/properties/detail") {
-        let mut missing = Vec::new();
-        missing_fields(schema, &detail, "detail", &mut missing);
-        if !missing.is_empty() {
+        let mut problems = Vec::new();
+        super::conform::problems(schema, &detail, "detail", &mut problems);
+        if !problems.is_empty() {
             return Err(fail(format!(
-                "{} lacks required field(s) {}",
+                "{} does not match its schema: {}",
                 def.name,
-                missing.join(", ")
+                problems.join("; ")
             )));
         }
     }
@@ -249,33 +249,3 @@ pub fn accept_custom(
     })
 }
 
-/// A record whose fields are all optional may be left out (as in a test's
-/// `given`, docs/language.md §11).
-fn may_be_left_out(schema: Option<&Value>) -> bool {
-    schema.is_some_and(|s| {
-        s.get("type").and_then(Value::as_str) == Some("object")
-            && s.get("required")
-                .and_then(Value::as_array)
-                .is_none_or(Vec::is_empty)
-    })
-}
-
-/// Collects the required fields of `schema` absent from `value`.
-fn missing_fields(schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
-    let Some(obj) = value.as_object() else { return };
-    if let Some(required) = schema.get("required").and_then(Value::as_array) {
-        for r in required.iter().filter_map(Value::as_str) {
-            let sub = schema.get("properties").and_then(|p| p.get(r));
-            if !obj.contains_key(r) && !may_be_left_out(sub) {
-                out.push(format!("{at}.{r}"));
-            }
-        }
-    }
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (name, sub) in props {
-            if let Some(v) = obj.get(name) {
-                missing_fields(sub, v, &format!("{at}.{name}"), out);
-            }
-        }
-    }
-}
