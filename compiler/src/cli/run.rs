@@ -152,7 +152,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 /// The apps' sinks: under `state` (documents indexed for `flowc query`),
 /// or in memory.
-fn app_sinks(
+pub(crate) fn app_sinks(
     state: Option<&Path>,
     webhooks: &[(String, String)],
 ) -> Result<Box<dyn Sinks + Send>, String> {

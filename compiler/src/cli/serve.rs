@@ -101,7 +101,9 @@ pub fn serve(args: &ServeArgs) -> ExitCode {
 
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // tantivy logs every index commit at `info`: too chatty for a
+        // request log.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -179,7 +181,12 @@ fn spawn_engine(args: &ServeArgs, graph: Graph) -> Result<LocalEngine, String> {
                     transcriber: engines.transcriber,
                     custom: Box::new(CommandNodes { dir }),
                 };
-                Runner::new(graph, store, ports).map_err(|e| e.to_string())
+                // The apps' sinks write under the state directory, as in
+                // `flowc run --state` (documents searchable with `flowc query`).
+                let sinks = super::run::app_sinks(Some(&state), &[])?;
+                Runner::new(graph, store, ports)
+                    .map(|r| r.with_sinks(sinks))
+                    .map_err(|e| e.to_string())
             },
             stdout_sink(),
         ),
@@ -193,7 +200,10 @@ fn spawn_engine(args: &ServeArgs, graph: Graph) -> Result<LocalEngine, String> {
                     transcriber: engines.transcriber,
                     custom: Box::new(CommandNodes { dir }),
                 };
-                Runner::new(graph, MemoryStore::new(), ports).map_err(|e| e.to_string())
+                let sinks = super::run::app_sinks(None, &[])?;
+                Runner::new(graph, MemoryStore::new(), ports)
+                    .map(|r| r.with_sinks(sinks))
+                    .map_err(|e| e.to_string())
             },
             stdout_sink(),
         ),
