@@ -269,7 +269,7 @@ fn node_env<'a>(endpoint: &'a str, bus: &'a str, table: &'a str) -> Vec<(&'stati
 fn startup_to_first_next() {
     let dir = project_dir();
     let env = node_env("http://127.0.0.1:9", "bus", "table");
-    let runs = 7;
+    let runs = 21;
     let ours = median(
         (0..runs)
             .map(|_| startup(&bootstrap(), dir.path(), &env))
@@ -734,4 +734,40 @@ fn event_store_api_through_the_binary() {
         seen.init_error,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The shared HTTPS client defers its TLS set-up to the first request
+/// (start-up): an `https://` endpoint must still get a TLS handshake. A
+/// listener on loopback reads the first bytes the client sends: a TLS
+/// record (0x16 0x03), not plain HTTP. Needs the credentials
+/// `scripts/with-moto` exports (requests are signed before they are sent).
+#[test]
+fn https_endpoints_get_tls_after_deferred_setup() {
+    if endpoint("https_endpoints_get_tls_after_deferred_setup").is_none() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if let Some(Ok(mut stream)) = listener.incoming().next() {
+            let mut first = [0u8; 2];
+            if stream.read_exact(&mut first).is_ok() {
+                let _ = tx.send(first);
+            }
+        }
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let clients = rt.block_on(flow_runtime::aws::Clients::load(Some(&format!(
+        "https://127.0.0.1:{port}"
+    ))));
+    let result = rt.block_on(clients.eventbridge.list_event_buses().send());
+    assert!(result.is_err(), "a listener that speaks no TLS answered");
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the client connected");
+    assert_eq!(first, [0x16, 0x03], "not a TLS handshake record");
 }

@@ -3,6 +3,12 @@
 //! (S3 then uses path-style addressing, as moto needs).
 
 use aws_config::BehaviorVersion;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{proxy::ProxyConfig, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -18,7 +24,8 @@ impl Clients {
     /// Loads credentials and region the SDK's usual way (Lambda's
     /// environment), with an optional endpoint override.
     pub async fn load(endpoint: Option<&str>) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).http_client(shared_https_client());
         if let Some(url) = endpoint {
             loader = loader.endpoint_url(url);
         }
@@ -36,5 +43,49 @@ impl Clients {
             )),
             transcribe: aws_sdk_transcribe::Client::new(&shared),
         }
+    }
+}
+
+/// One HTTPS client for every service client (the SDK's default: hyper,
+/// rustls with aws-lc, proxy from the environment). Each service client
+/// would otherwise build its own, and each of them builds a TLS
+/// configuration (the root certificates parsed into a store) when it is
+/// constructed: that was most of `bootstrap`'s start-up. Here the
+/// configuration is built once per connector settings, on the first
+/// request that needs it.
+fn shared_https_client() -> SharedHttpClient {
+    let client =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+            let mut builder =
+                ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+            builder.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                builder.set_sleep_impl(components.sleep_impl());
+            }
+            builder.set_proxy_config(Some(ProxyConfig::from_env()));
+            builder.build()
+        });
+    SharedHttpClient::new(OnFirstRequest(client))
+}
+
+/// Defers the TLS set-up of the wrapped client to its first connector:
+/// the wrapped client's `validate_base_client_config` builds one at every
+/// service client's construction, which is skipped here.
+#[derive(Debug)]
+struct OnFirstRequest(SharedHttpClient);
+
+impl HttpClient for OnFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
     }
 }
