@@ -15,6 +15,10 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub s3: aws_sdk_s3::Client,
     pub eventbridge: aws_sdk_eventbridge::Client,
+    /// Custom nodes invoke their user's function.
+    pub lambda: aws_sdk_lambda::Client,
+    /// Webhook sinks read their signing secret.
+    pub secrets: aws_sdk_secretsmanager::Client,
     /// Summarizers (timeouts and retries of `bedrock::client_config`).
     pub bedrock: aws_sdk_bedrockruntime::Client,
     pub transcribe: aws_sdk_transcribe::Client,
@@ -37,6 +41,8 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&shared),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             eventbridge: aws_sdk_eventbridge::Client::new(&shared),
+            lambda: aws_sdk_lambda::Client::new(&shared),
+            secrets: aws_sdk_secretsmanager::Client::new(&shared),
             bedrock: aws_sdk_bedrockruntime::Client::from_conf(super::bedrock::client_config(
                 &shared,
                 std::time::Duration::from_secs(1),

@@ -11,8 +11,8 @@
 //!   trigger's event, put on the bus.
 //! * `api`: the Event Store router ([`App::event_store`]), which
 //!   `bootstrap` serves through `lambda_http` instead of [`App::handle`].
-//! * `sink`: the app's S3 and DynamoDB sinks write the event (webhooks
-//!   are not delivered yet: an error, so events reach the DLQ).
+//! * `sink`: the app's sinks write the event (S3, DynamoDB) or post it
+//!   (webhooks, signed with the secret from Secrets Manager).
 
 use std::sync::Arc;
 
@@ -28,7 +28,8 @@ use super::error::FlowError;
 use super::eventbridge::{put_events, EventBridgeBus};
 use super::ingest;
 use super::s3::S3Objects;
-use super::sinks::{self, Delivery};
+use super::lambda_invoke::{self, LambdaNodes};
+use super::sinks::{self, Delivery, Webhooks};
 use super::transcribe::{Jobs, TranscribeJobs};
 use super::views;
 use super::wire::{read_delivered, Entry};
@@ -204,6 +205,10 @@ impl App {
                 };
                 views::transcribe(&driver, &jobs, &names, &mut objects, &mut bus, &event)?
             }
+            NodeKind::Custom { .. } => {
+                let functions = LambdaNodes::new(self.clients.lambda.clone(), bridge.clone());
+                lambda_invoke::deliver(&driver, &functions, &mut bus, &event)?
+            }
             _ => driver.deliver(&mut store, &mut objects, &mut bus, &event, self.now())?,
         };
         Ok(match outcome {
@@ -346,6 +351,22 @@ impl App {
                             aws_sdk_dynamodb::error::DisplayErrorContext(e)
                         )))
                     })?;
+                }
+                Delivery::Webhook {
+                    url,
+                    secret,
+                    body,
+                    event_id,
+                    timeout_ms,
+                } => {
+                    let webhooks =
+                        Webhooks::get(&self.clients.secrets, &self.config.secret_prefix)
+                            .map_err(at)?;
+                    let timeout = std::time::Duration::from_millis(timeout_ms);
+                    webhooks
+                        .post(&url, &secret, &body, &event_id, timeout)
+                        .await
+                        .map_err(at)?;
                 }
             }
             done.push(json!({"sink": sink, "kind": kind}));

@@ -1,44 +1,33 @@
 //! The `sink` role: an app's sinks deliver the events they name.
 //!
-//! * `s3`: the object `key` (a Handlebars template, strict mode) in the
-//!   project's bucket; the body is the event as JSON (`format "json"`, its
-//!   EventBridge envelope) or the rendered `template` (`"markdown"`).
-//! * `dynamodb`: one item in the project's table, `pk =
-//!   sink#<app>#<sink>#<key value>`, `sk = <sort value>` (or `-`), with the
-//!   event's `id`, `time`, `detail` (JSON) and `expires_at` when the sink
-//!   has a `ttl`. A later event with the same key and sort replaces it.
-//! * `webhook`: not delivered yet (`FlowFailed`).
+//! What each sink writes is `crate::sink::plan` (pure, shared with the
+//! local engine); this module maps its errors to [`FlowError`] (naming
+//! `App.Sink` and its `.flow` span) and posts webhooks:
 //!
-//! Every write is idempotent (same event, same object or item), so a
-//! retried invocation delivers again harmlessly. The rendering is pure
-//! ([`plan`]); the handler does the IO.
+//! * `s3`, `dynamodb`: written by the handler (PutObject, PutItem); the
+//!   same event writes the same object or item again.
+//! * `webhook`: an HTTPS POST of the event's envelope, signed with the
+//!   sink's secret from Secrets Manager (read once per cold start, see
+//!   [`super::secrets`]), `Idempotency-Key: <event id>` on every attempt,
+//!   retried with exponential backoff on connection errors, timeouts, 408,
+//!   429 and 5xx. When the attempts run out the invocation fails
+//!   (`Retryable`): EventBridge delivers again and finally dead-letters
+//!   the event, and the receiver recognises a repeat by its key.
 
-use handlebars::Handlebars;
-use serde_json::Value;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::error::FlowError;
-use crate::engine::mapping::lookup;
+use super::secrets::Secrets;
 use crate::engine::Event;
-use crate::graph::{AppDef, Graph, SinkDef, SinkKind};
+use crate::graph::{AppDef, Graph};
+pub use crate::sink::Delivery;
+use crate::sink::{signature, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
-/// One write a sink makes for one event.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Delivery {
-    Object {
-        key: String,
-        body: String,
-        content_type: &'static str,
-    },
-    Record {
-        pk: String,
-        sk: String,
-        id: String,
-        time: String,
-        detail: String,
-        /// Seconds since the epoch.
-        expires_at: Option<i64>,
-    },
-}
+/// Attempts of one webhook POST within one invocation.
+pub const WEBHOOK_ATTEMPTS: u32 = 4;
+/// The wait before the first retry; each later wait doubles.
+pub const WEBHOOK_FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
 /// The app a sink function serves.
 pub fn app<'g>(graph: &'g Graph, name: &str) -> Result<&'g AppDef, FlowError> {
@@ -50,92 +39,125 @@ pub fn app<'g>(graph: &'g Graph, name: &str) -> Result<&'g AppDef, FlowError> {
 }
 
 /// The writes of every sink of `app` that takes `event` (by source and
-/// detail-type); `now` dates a DynamoDB sink's `ttl`.
+/// detail-type), each with its kind and sink name; `now` dates a
+/// DynamoDB sink's `ttl`.
 pub fn plan(
     graph: &Graph,
     app: &AppDef,
     event: &Event,
     now: i64,
 ) -> Result<Vec<(&'static str, Delivery, String)>, FlowError> {
-    let mut out = Vec::new();
-    for sink in &app.sinks {
-        let Some(def) = graph.events.get(&sink.event) else {
-            continue;
+    let planned = crate::sink::plan(graph, app, event, now).map_err(|e| {
+        let span = app
+            .sinks
+            .iter()
+            .find(|s| e.sink == format!("{}.{}", app.name, s.name))
+            .map_or(&app.span, |s| &s.span);
+        let error = if e.bad_input {
+            FlowError::bad_input(e.message)
+        } else {
+            FlowError::failed(e.message)
         };
-        if def.source != event.source || def.detail_type != event.detail_type {
-            continue;
-        }
-        let at = |e: FlowError| e.at(&format!("{}.{}", app.name, sink.name), &sink.span);
-        let delivery = deliver_one(app, sink, event, now).map_err(at)?;
-        out.push((kind_name(&sink.kind), delivery, sink.name.clone()));
-    }
-    Ok(out)
+        error.at(&e.sink, span)
+    })?;
+    Ok(planned
+        .into_iter()
+        .map(|p| {
+            (
+                crate::sink::kind_name(&p.sink.kind),
+                p.delivery,
+                p.sink.name.clone(),
+            )
+        })
+        .collect())
 }
 
-fn kind_name(kind: &SinkKind) -> &'static str {
-    match kind {
-        SinkKind::S3 { .. } => "s3",
-        SinkKind::Dynamodb { .. } => "dynamodb",
-        SinkKind::Webhook { .. } => "webhook",
-    }
+/// The HTTP client and secrets of webhook sinks, made on first use and
+/// kept for the life of the execution environment.
+pub struct Webhooks {
+    http: reqwest::Client,
+    secrets: Secrets,
 }
 
-fn render(template: &str, detail: &Value) -> Result<String, FlowError> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    hb.render_template(template, detail)
-        .map_err(|e| FlowError::failed(format!("template {template:?}: {e}")))
-}
+static WEBHOOKS: OnceLock<Result<Webhooks, String>> = OnceLock::new();
 
-fn scalar(detail: &Value, path: &[String]) -> Result<String, FlowError> {
-    match lookup(detail, path) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v @ Value::Number(_)) => Ok(v.to_string()),
-        _ => Err(FlowError::bad_input(format!(
-            "the event has no scalar at `{}`",
-            path.join(".")
-        ))),
-    }
-}
-
-fn deliver_one(
-    app: &AppDef,
-    sink: &SinkDef,
-    event: &Event,
-    now: i64,
-) -> Result<Delivery, FlowError> {
-    let detail: &Value = &event.detail;
-    match &sink.kind {
-        SinkKind::S3 {
-            key_template,
-            format,
-            body_template,
-        } => {
-            let key = render(key_template, detail)?;
-            let (body, content_type) = match (format.as_str(), body_template) {
-                ("markdown", Some(t)) => (render(t, detail)?, "text/markdown; charset=utf-8"),
-                _ => (event.to_envelope().to_string(), "application/json"),
-            };
-            Ok(Delivery::Object {
-                key,
-                body,
-                content_type,
+impl Webhooks {
+    /// The process's webhook sender (built once).
+    pub fn get(
+        secrets: &aws_sdk_secretsmanager::Client,
+        prefix: &str,
+    ) -> Result<&'static Webhooks, FlowError> {
+        WEBHOOKS
+            .get_or_init(|| {
+                let http = reqwest::Client::builder()
+                    .user_agent(concat!("flowc/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+                Ok(Webhooks {
+                    http,
+                    secrets: Secrets::new(secrets.clone(), prefix),
+                })
             })
+            .as_ref()
+            .map_err(|e| FlowError::failed(e.clone()))
+    }
+
+    pub fn new(http: reqwest::Client, secrets: Secrets) -> Webhooks {
+        Webhooks { http, secrets }
+    }
+
+    /// Posts one webhook delivery (see the module docs); returns the
+    /// status and the number of attempts.
+    pub async fn post(
+        &self,
+        url: &str,
+        secret: &str,
+        body: &str,
+        event_id: &str,
+        timeout: Duration,
+    ) -> Result<(u16, u32), FlowError> {
+        let key = self.secrets.get(secret).await?;
+        let mut last = String::new();
+        for attempt in 1..=WEBHOOK_ATTEMPTS {
+            if attempt > 1 {
+                tokio::time::sleep(WEBHOOK_FIRST_BACKOFF * (1 << (attempt - 2))).await;
+            }
+            let timestamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let sent = self
+                .http
+                .post(url)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header(IDEMPOTENCY_HEADER, event_id)
+                .header(TIMESTAMP_HEADER, timestamp.to_string())
+                .header(
+                    SIGNATURE_HEADER,
+                    signature(&key, timestamp, body.as_bytes()),
+                )
+                .body(body.to_string())
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => return Ok((r.status().as_u16(), attempt)),
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    if !(status == 408 || status == 429 || status >= 500) {
+                        return Err(FlowError::failed(format!(
+                            "POST {url} answered {status} (not retried)"
+                        )));
+                    }
+                    last = format!("answered {status}");
+                }
+                Err(e) if e.is_timeout() => {
+                    last = format!("timed out after {} ms", timeout.as_millis())
+                }
+                Err(e) => last = e.to_string(),
+            }
         }
-        SinkKind::Dynamodb { key, sort, ttl_ms } => Ok(Delivery::Record {
-            pk: format!("sink#{}#{}#{}", app.name, sink.name, scalar(detail, key)?),
-            sk: match sort {
-                Some(s) => scalar(detail, s)?,
-                None => "-".into(),
-            },
-            id: event.id.clone(),
-            time: crate::engine::time::format_rfc3339(event.time),
-            detail: detail.to_string(),
-            expires_at: ttl_ms.map(|t| (now + i64::try_from(t).unwrap_or(i64::MAX / 2)) / 1000),
-        }),
-        SinkKind::Webhook { .. } => Err(FlowError::failed(
-            "webhook sinks are not delivered by this runtime yet",
-        )),
+        Err(FlowError::retryable(format!(
+            "POST {url} failed after {WEBHOOK_ATTEMPTS} attempt(s): {last}"
+        )))
     }
 }
