@@ -521,10 +521,18 @@ fn stack_failure(prepared: &Prepared, outcome: &progress::Outcome, aws_args: &Aw
         .as_deref()
         .map(|r| format!(": {r}"))
         .unwrap_or_default();
-    eprintln!(
-        "error: the deployment of stack {stack} failed and was rolled back ({}{reason})",
-        outcome.status
-    );
+    if outcome.status.ends_with("ROLLBACK_FAILED") {
+        eprintln!(
+            "error: the deployment of stack {stack} failed, and so did its rollback ({}{reason}); \
+             `flowc status --stack {stack}` shows what is left",
+            outcome.status
+        );
+    } else {
+        eprintln!(
+            "error: the deployment of stack {stack} failed and was rolled back ({}{reason})",
+            outcome.status
+        );
+    }
     if outcome.status == "ROLLBACK_COMPLETE" {
         eprintln!(
             "  the stack was never created; delete it with `flowc destroy --stack {stack}` before deploying again"
