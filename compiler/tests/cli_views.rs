@@ -196,3 +196,50 @@ fn a_missing_engine_stops_the_run_before_any_event() {
         "{stderr}"
     );
 }
+
+#[test]
+fn knowledge_base_documents_carry_text_from_images_and_meetings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge-base");
+    let state = tempfile::tempdir().expect("tempdir");
+    copy_dir(&dir.join("media"), &state.path().join("objects"));
+    let events = dir.join("events.jsonl");
+    let out = flowc(
+        &[
+            "run",
+            dir.to_str().expect("utf-8"),
+            "--events",
+            events.to_str().expect("utf-8"),
+            "--state",
+            state.path().to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("error:")), "{stderr}");
+    let docs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .filter(|e| {
+            e["detail"]["data"]["doc_id"].is_string() && e["detail"]["data"]["body"].is_string()
+        })
+        .collect();
+    let body = |doc_id: &str| -> String {
+        docs.iter()
+            .find(|e| e["detail"]["data"]["doc_id"] == doc_id)
+            .and_then(|e| e["detail"]["data"]["body"].as_str())
+            .unwrap_or_else(|| panic!("no document {doc_id}"))
+            .to_lowercase()
+    };
+    // A whiteboard photo read by Tesseract.
+    let board = body("wb-room-4b-board-0931");
+    for w in ["architecture review", "search indexer", "document schema"] {
+        assert!(board.contains(w), "{w:?} in {board:?}");
+    }
+    // A meeting transcribed by PocketSphinx: most words of what was said.
+    let meeting = words(&body("mtg-2026-03-04-arch"));
+    let said = words("good morning everyone today we talk about the new search page we will index every meeting and every note please send me your questions by friday");
+    let found = said.iter().filter(|w| meeting.contains(w)).count();
+    println!("meeting transcript: {found}/{} words", said.len());
+    assert!(found * 2 >= said.len(), "{meeting:?}");
+}
