@@ -1,7 +1,9 @@
 //! The local default transcriber: sox converts the recording to 16 kHz
-//! mono 16-bit WAV with its peak at −15 dBFS, and PocketSphinx
-//! (`pocketsphinx_continuous`, Debian's 0.8 "5prealpha" package) with its
-//! US English model recognises it, with word timings and confidences.
+//! mono 16-bit WAV with its peak at −15 dBFS, and PocketSphinx with its US
+//! English model recognises it, with word timings and confidences:
+//! `pocketsphinx_continuous -time yes` of the 0.8 "5prealpha" package
+//! (Debian 12), or, where only PocketSphinx 5 is installed, `pocketsphinx
+//! single`, whose line-delimited JSON carries the same.
 //!
 //! The level matters: on the test sentences PocketSphinx found 44 of 46
 //! words at −15 dBFS and about half of them at full scale.
@@ -21,13 +23,29 @@ pub const DEBIAN_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
 #[derive(Debug)]
 pub struct SphinxTranscriber {
     model: PathBuf,
+    program: Program,
+}
+
+/// Which PocketSphinx command-line program is installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Program {
+    /// `pocketsphinx_continuous` (0.8 / 5prealpha).
+    Continuous,
+    /// `pocketsphinx` (5.x).
+    Five,
 }
 
 impl SphinxTranscriber {
     /// Checks that sox, PocketSphinx and the model in `model_dir` are there.
     pub fn open(model_dir: &Path) -> Result<SphinxTranscriber, String> {
         require("sox", "--version")?;
-        require("pocketsphinx_continuous", "-help")?;
+        let program = match require("pocketsphinx_continuous", "-help") {
+            Ok(_) => Program::Continuous,
+            Err(e) => match require("pocketsphinx", "help") {
+                Ok(_) => Program::Five,
+                Err(_) => return Err(e),
+            },
+        };
         for part in ["en-us", "en-us.lm.bin", "cmudict-en-us.dict"] {
             if !model_dir.join(part).exists() {
                 return Err(format!(
@@ -38,6 +56,7 @@ impl SphinxTranscriber {
         }
         Ok(SphinxTranscriber {
             model: model_dir.to_path_buf(),
+            program,
         })
     }
 }
@@ -85,27 +104,40 @@ impl Transcriber for SphinxTranscriber {
         let hmm = self.model.join("en-us");
         let lm = self.model.join("en-us.lm.bin");
         let dict = self.model.join("cmudict-en-us.dict");
-        let out = run(
-            "pocketsphinx_continuous",
-            &[
-                os("-infile"),
-                wav.as_os_str(),
-                os("-hmm"),
-                hmm.as_os_str(),
-                os("-lm"),
-                lm.as_os_str(),
-                os("-dict"),
-                dict.as_os_str(),
-                os("-time"),
-                os("yes"),
-                os("-remove_noise"),
-                os("no"),
-                os("-logfn"),
-                os("/dev/null"),
-            ],
-        )
-        .map_err(|e| format!("PocketSphinx on {media}: {e}"))?;
-        let words = parse_words(&out);
+        let model = [
+            os("-hmm"),
+            hmm.as_os_str(),
+            os("-lm"),
+            lm.as_os_str(),
+            os("-dict"),
+            dict.as_os_str(),
+        ];
+        let words = match self.program {
+            Program::Continuous => {
+                let mut args = vec![os("-infile"), wav.as_os_str()];
+                args.extend(model);
+                args.extend([
+                    os("-time"),
+                    os("yes"),
+                    os("-remove_noise"),
+                    os("no"),
+                    os("-logfn"),
+                    os("/dev/null"),
+                ]);
+                parse_words(
+                    &run("pocketsphinx_continuous", &args)
+                        .map_err(|e| format!("PocketSphinx on {media}: {e}"))?,
+                )
+            }
+            Program::Five => {
+                let mut args = model.to_vec();
+                args.extend([os("-loglevel"), os("FATAL"), os("single"), wav.as_os_str()]);
+                parse_json_words(
+                    &run("pocketsphinx", &args)
+                        .map_err(|e| format!("PocketSphinx on {media}: {e}"))?,
+                )?
+            }
+        };
         let text = words
             .iter()
             .map(|w| w.word.as_str())
@@ -173,9 +205,62 @@ pub fn parse_words(out: &str) -> Vec<Word> {
         .collect()
 }
 
+/// The words of `pocketsphinx single` (PocketSphinx 5): one JSON object
+/// per utterance, `w` its words with start `b` and duration `d` in
+/// seconds and probability `p`, fillers and marks dropped as above.
+pub fn parse_json_words(out: &str) -> Result<Vec<Word>, String> {
+    let mut words = Vec::new();
+    for line in out.lines().filter(|l| !l.trim().is_empty()) {
+        let utterance: Value = serde_json::from_str(line)
+            .map_err(|e| format!("PocketSphinx printed a line that is not JSON ({e}): {line}"))?;
+        for w in utterance["w"].as_array().into_iter().flatten() {
+            let (Some(word), Some(start), Some(length)) =
+                (w["t"].as_str(), w["b"].as_f64(), w["d"].as_f64())
+            else {
+                continue;
+            };
+            if word.starts_with('<') || word.starts_with('[') || word.starts_with("++") {
+                continue;
+            }
+            words.push(Word {
+                word: word.split_once('(').map_or(word, |(w, _)| w).to_string(),
+                start_ms: (start * 1000.0).round() as u64,
+                end_ms: ((start + length) * 1000.0).round() as u64,
+                confidence: w["p"].as_f64().unwrap_or(0.0),
+            });
+        }
+    }
+    Ok(words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_json_lines_of_pocketsphinx_5() {
+        let out = r#"{"b":0.240,"d":1.010,"p":0.000,"t":"mr john","w":[{"b":0.240,"d":0.070,"p":1.000,"t":"<s>"},{"b":0.310,"d":0.320,"p":0.997,"t":"mr"},{"b":0.630,"d":0.400,"p":0.897,"t":"john(2)"},{"b":1.030,"d":0.220,"p":1.000,"t":"</s>"}]}
+{"b":2.0,"d":0.5,"p":1.0,"t":"","w":[]}
+"#;
+        assert_eq!(
+            parse_json_words(out).expect("words"),
+            vec![
+                Word {
+                    word: "mr".into(),
+                    start_ms: 310,
+                    end_ms: 630,
+                    confidence: 0.997
+                },
+                Word {
+                    word: "john".into(),
+                    start_ms: 630,
+                    end_ms: 1030,
+                    confidence: 0.897
+                },
+            ]
+        );
+        assert!(parse_json_words("INFO: not json").is_err());
+    }
 
     #[test]
     fn reads_word_lines_and_skips_fillers_and_hypotheses() {
