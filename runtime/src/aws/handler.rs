@@ -27,8 +27,8 @@ use super::dynamodb::DynamoStore;
 use super::error::FlowError;
 use super::eventbridge::{put_events, EventBridgeBus};
 use super::ingest;
-use super::s3::S3Objects;
 use super::lambda_invoke::{self, LambdaNodes};
+use super::s3::S3Objects;
 use super::sinks::{self, Delivery, Webhooks};
 use super::transcribe::{Jobs, TranscribeJobs};
 use super::views;
@@ -359,9 +359,8 @@ impl App {
                     event_id,
                     timeout_ms,
                 } => {
-                    let webhooks =
-                        Webhooks::get(&self.clients.secrets, &self.config.secret_prefix)
-                            .map_err(at)?;
+                    let webhooks = Webhooks::get(&self.clients.secrets, &self.config.secret_prefix)
+                        .map_err(at)?;
                     let timeout = std::time::Duration::from_millis(timeout_ms);
                     webhooks
                         .post(&url, &secret, &body, &event_id, timeout)

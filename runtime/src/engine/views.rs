@@ -248,4 +248,3 @@ pub fn accept_custom(
         },
     })
 }
-

@@ -29,11 +29,11 @@ pub use clock::{VirtualClock, WallClock};
 pub use memory::{MemoryObjects, MemoryStore};
 pub use objects::DirObjects;
 pub use providers::CommandNodes;
-pub use views::PlaceholderViews;
-#[cfg(feature = "local")]
-pub use views::{ViewConfig, ViewEngines};
 pub use runner::{NodeStats, Ports, RunError, Runner, Sinks, Store};
 #[cfg(feature = "local")]
 pub use sinks::LocalSinks;
 #[cfg(feature = "local")]
 pub use sqlite::SqliteStore;
+pub use views::PlaceholderViews;
+#[cfg(feature = "local")]
+pub use views::{ViewConfig, ViewEngines};

@@ -138,7 +138,15 @@ fn emit_app(b: &mut Builder, app: &App, prefixes: &[String]) {
     let searchable: Vec<&str> = app
         .sinks
         .iter()
-        .filter(|s| matches!(s.kind, SinkKind::S3 { search: Some(_), .. }))
+        .filter(|s| {
+            matches!(
+                s.kind,
+                SinkKind::S3 {
+                    search: Some(_),
+                    ..
+                }
+            )
+        })
         .map(|s| s.name.as_str())
         .collect();
     let origin = |b: &Builder, what: &str| {
@@ -296,7 +304,10 @@ fn data_source_role(app: &App, prefixes: &[String], application: &str, index: &s
                 .with_condition(json!({ "StringLike": { "s3:prefix": listed } })),
                 Statement::allow(
                     "IndexDocuments",
-                    &["qbusiness:BatchPutDocument", "qbusiness:BatchDeleteDocument"],
+                    &[
+                        "qbusiness:BatchPutDocument",
+                        "qbusiness:BatchDeleteDocument",
+                    ],
                     vec![index_arn.clone()],
                 ),
                 Statement::allow(
