@@ -544,3 +544,47 @@ fn productivity_coach_posts_signed_insights_to_its_webhook() {
         assert_eq!(body["detail-type"], "CoachingNote");
     }
 }
+
+#[test]
+fn a_receiver_that_answers_too_late_gets_every_attempt_then_the_event_again() {
+    let (dir, project, events) = setup();
+    // One second per attempt; the receiver takes two.
+    let slow = PROJECT.replace("timeout 5s", "timeout 1s");
+    std::fs::write(project.join("notes.flow"), slow).expect("write project");
+    let events_one = dir.path().join("one.jsonl");
+    let first = corpus().lines().next().expect("a note").to_string();
+    std::fs::write(&events_one, format!("{first}\n")).expect("write event");
+    let state = dir.path().join("state");
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+    let attempts = Arc::new(Mutex::new(0usize));
+    let counted = attempts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            *counted.lock().expect("count") += 1;
+            // Read nothing, answer nothing, hold the connection past the timeout.
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                drop(stream);
+            });
+        }
+    });
+    let out = run_notes(&project, &events_one, &state, &url, true);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("failed after 4 attempt(s): timed out")
+            && stderr.contains("error: sink Notes.Hook (notes.flow:"),
+        "{stderr}"
+    );
+    assert_eq!(*attempts.lock().expect("count"), 4);
+
+    // Not recorded as delivered: the same event goes out again next time.
+    let (url, seen) = receiver(0);
+    let again = run_notes(&project, &events_one, &state, &url, true);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(seen.lock().expect("log").len(), 1);
+    drop(events);
+}
