@@ -771,3 +771,104 @@ fn https_endpoints_get_tls_after_deferred_setup() {
         .expect("the client connected");
     assert_eq!(first, [0x16, 0x03], "not a TLS handshake record");
 }
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn env_count(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The binary's memory over a long stream of counter events
+/// (`FLOWC_MEMORY_EVENTS`, default 400) fed in chunks
+/// (`FLOWC_MEMORY_CHUNK`, default 200; multiples of 200). After each chunk
+/// the emitted events and the state are checked, and the table is deleted
+/// and made again: the stand-in keeps every item (TTL never expires
+/// there) and slowed down and grew to gigabytes over a 10,000-event
+/// run, while the binary keeps nothing per event. Its resident memory
+/// after the last chunk stays within 4 MiB of that after the first.
+#[test]
+fn memory_over_a_long_stream() {
+    let Some(ep) = endpoint("memory_over_a_long_stream") else {
+        return;
+    };
+    let n = env_count("FLOWC_MEMORY_EVENTS", 400);
+    let chunk = env_count("FLOWC_MEMORY_CHUNK", 200);
+    assert!(
+        chunk % 200 == 0 && n % chunk == 0 && n >= 2 * chunk,
+        "FLOWC_MEMORY_CHUNK must be a multiple of 200 and divide FLOWC_MEMORY_EVENTS at least twice"
+    );
+    let aws = Env::new(ep.clone());
+    let table = aws.table("mem");
+    let (bus, queue) = aws.bus_with_queue("mem");
+    let dir = project_dir();
+    let h = Harness::start();
+    let mut child = start(
+        &bootstrap(),
+        &h.addr,
+        dir.path(),
+        &node_env(&ep, &bus, &table),
+    );
+    const T0: i64 = 1_772_442_000_000;
+    let sessions = 20;
+    let graph = counter_graph(10, 60_000);
+    let t0 = Instant::now();
+    let mut rss = Vec::new();
+    for c in 0..n / chunk {
+        for i in c * chunk..(c + 1) * chunk {
+            let e = usage(i, &format!("s{}", i % sessions), T0 + i64::from(i) * 10);
+            h.invoke(&format!("m-{i}"), e);
+        }
+        let answered = ((c + 1) * chunk) as usize;
+        let done = h.wait(Duration::from_secs(600 + u64::from(chunk) / 10), |s| {
+            s.responses.len() + s.errors.len() == answered
+        });
+        assert!(done, "the binary stopped answering in chunk {c}");
+        assert!(
+            h.seen.0.lock().expect("lock").errors.is_empty(),
+            "failed deliveries in chunk {c}"
+        );
+        // Ten events per session and chunk: one Counted each, counts back at 0.
+        let emitted = aws.drain(&queue);
+        assert_eq!(emitted.len() as u32, sessions * (chunk / sessions / 10));
+        let mut store = DynamoStore::new(aws.clients.dynamodb.clone(), &table, aws.bridge());
+        for s in 0..sessions {
+            let state = store.load("Counter", &format!("s{s}")).expect("load");
+            let count = state.map_or(json!(0), |st| {
+                state_view(&graph.nodes["Counter"], Some(&st.state))["count"].clone()
+            });
+            assert_eq!(count, json!(0), "session s{s} after chunk {c}");
+        }
+        rss.push(rss_kib(child.id()).expect("VmRSS"));
+        aws.rt
+            .block_on(
+                aws.clients
+                    .dynamodb
+                    .delete_table()
+                    .table_name(&table)
+                    .send(),
+            )
+            .expect("delete table");
+        aws.table_named(table.clone());
+    }
+    let elapsed = t0.elapsed();
+    let peak = peak_kib(child.id()).expect("VmHWM");
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!(
+        "bootstrap memory: {n} events in chunks of {chunk} in {:.1} s; VmRSS after each chunk (KiB) {rss:?}; peak (VmHWM) {peak} KiB",
+        elapsed.as_secs_f64()
+    );
+    let (first, last) = (rss[0], rss[rss.len() - 1]);
+    assert!(
+        last <= first + 4096,
+        "resident memory grew from {first} KiB to {last} KiB"
+    );
+}

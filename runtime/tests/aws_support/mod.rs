@@ -54,7 +54,12 @@ impl Env {
 
     /// A table like the template's: `pk`/`sk` strings, on demand.
     pub fn table(&self, name: &str) -> String {
-        let name = unique(name);
+        self.table_named(unique(name))
+    }
+
+    /// [`Env::table`] with exactly this name (to make it again after
+    /// deleting it).
+    pub fn table_named(&self, name: String) -> String {
         let key = |n: &str, t: KeyType| {
             KeySchemaElement::builder()
                 .attribute_name(n)
