@@ -234,7 +234,7 @@ fn parameters(required: &[&str], optional: &[&str]) -> Vec<Completion> {
 /// The parameters of a sink kind (as in docs/language.md §10).
 fn sink_parameters(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
-        "s3" => (&["key"], &["format", "template"]),
+        "s3" => (&["key"], &["format", "template", "search"]),
         "dynamodb" => (&["key"], &["sort", "ttl"]),
         "webhook" => (&["url", "secret"], &["timeout"]),
         _ => (&[], &[]),
