@@ -1,11 +1,15 @@
 //! The views' AWS adapters against a loopback server speaking Bedrock's
-//! and Transcribe's wire formats (endpoint override; moto has no
-//! bedrock-runtime and runs no Transcribe job): the requests the SDK
-//! sends (snapshots), throttling retried by the client and then
-//! `Retryable`, refused requests `FlowFailed`, and a transcriber's whole
-//! path (input → job started; job event COMPLETED → transcript event;
-//! FAILED → the job's failure reason).
+//! and Transcribe's wire formats (endpoint override; moto's bedrock-runtime
+//! has InvokeModel but no Converse, and its Transcribe neither writes
+//! transcripts nor puts job events): the requests the SDK sends
+//! (snapshots), throttling retried by the client and then `Retryable`,
+//! refused requests `FlowFailed`, and a transcriber's whole path (input →
+//! job started; job event COMPLETED → transcript event; FAILED → the job's
+//! failure reason). Under `scripts/with-moto`, the job start also runs
+//! against moto's Transcribe.
 #![cfg(feature = "aws")]
+
+mod aws_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,7 +21,7 @@ use aws_sdk_bedrockruntime::config::{Credentials, SharedCredentialsProvider};
 use flow_runtime::aws::bedrock::{client_config, BedrockSummarizer};
 use flow_runtime::aws::driver::{NodeDriver, Outcome};
 use flow_runtime::aws::fakes::RecordingOutlet;
-use flow_runtime::aws::transcribe::{Jobs, TranscribeJobs};
+use flow_runtime::aws::transcribe::{Jobs, Started, TranscribeJobs};
 use flow_runtime::aws::{views, Bridge, ErrorType};
 use flow_runtime::engine::route::Router;
 use flow_runtime::engine::{Event, ObjectRef};
@@ -499,4 +503,31 @@ fn transcribe_limits_are_retried_then_retryable() {
         err.message
     );
     assert_eq!(seen.try_iter().count(), 3, "the client's three attempts");
+}
+
+#[test]
+fn transcribe_jobs_start_once_on_moto() {
+    let Some(ep) = aws_support::endpoint("transcribe_jobs_start_once_on_moto") else {
+        return;
+    };
+    let env = aws_support::Env::new(ep);
+    let bucket = env.bucket("transcripts");
+    let jobs = TranscribeJobs::new(env.clients.transcribe.clone(), env.bridge());
+    let names = Jobs {
+        prefix: bucket.clone(),
+        node: "Speech".into(),
+        bucket: bucket.clone(),
+    };
+    let job = names.job_name("rec-1");
+    let media = ObjectRef {
+        bucket: bucket.clone(),
+        key: "meetings/m1.ogg".into(),
+    };
+    let output = names.transcript(&job);
+    assert_eq!(jobs.start(&job, &media, "en-GB", &output), Ok(Started::New));
+    // A redelivered input finds its job.
+    assert_eq!(
+        jobs.start(&job, &media, "en-GB", &output),
+        Ok(Started::Existing)
+    );
 }
