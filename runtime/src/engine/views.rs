@@ -248,3 +248,61 @@ pub fn accept_custom(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn summarizer(prompt: &str) -> NodeDef {
+        serde_json::from_value(json!({
+            "name": "Describe", "class": "view", "kind": "summarizer",
+            "image": ["data", "image"], "model": "m", "prompt": prompt,
+            "inputs": ["Shot"], "outputs": ["Described"], "emit": {"event": "Described"},
+            "span": {"file": "v.flow", "line": 1, "column": 1, "offset": 0, "length": 1},
+        }))
+        .expect("node")
+    }
+
+    fn shot() -> Event {
+        Event::from_envelope(
+            &json!({
+                "id": "e1", "source": "acme", "detail-type": "shot", "time": "2026-03-02T09:00:00Z",
+                "detail": {"data": {"image": {"bucket": "b", "key": "k.png"}},
+                           "application": {"name": "Slack"}},
+            }),
+            0,
+        )
+        .expect("event")
+    }
+
+    #[test]
+    fn the_prompt_is_rendered_with_its_fields() {
+        let node =
+            summarizer("In {{application.name}} ({{{application.name}}}), {{#if data}}x{{/if}}");
+        let ViewRequest::Summary { prompt, fields, .. } =
+            view_request(&node, &shot()).expect("request")
+        else {
+            panic!("not a summary");
+        };
+        assert_eq!(prompt, "In Slack (Slack), x");
+        assert_eq!(
+            fields,
+            vec![("application.name".to_string(), json!("Slack"))]
+        );
+    }
+
+    #[test]
+    fn a_field_the_event_lacks_is_an_error_not_an_empty_string() {
+        let node = summarizer("Window: {{application.window_title}}");
+        let err = view_request(&node, &shot()).expect_err("strict");
+        assert!(
+            err.0
+                .starts_with("prompt of Describe cannot be rendered for event e1:"),
+            "{}",
+            err.0
+        );
+        assert!(err.0.contains("application.window_title"), "{}", err.0);
+    }
+}
