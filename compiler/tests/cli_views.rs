@@ -243,3 +243,110 @@ fn knowledge_base_documents_carry_text_from_images_and_meetings() {
     println!("meeting transcript: {found}/{} words", said.len());
     assert!(found * 2 >= said.len(), "{meeting:?}");
 }
+
+/// Answers every request on 127.0.0.1 with an OpenAI chat completion and
+/// sends each request body to the returned channel.
+fn chat_server() -> (String, std::sync::mpsc::Receiver<Value>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+            let answer = serde_json::json!({
+                "choices": [{"message": {"role": "assistant", "content": "The user edits invoice code."}}],
+                "usage": {"prompt_tokens": 900, "completion_tokens": 6},
+            })
+            .to_string();
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn llm_url_sends_the_summaries_to_an_openai_compatible_server() {
+    let (url, requests) = chat_server();
+    let state = tempfile::tempdir().expect("tempdir");
+    copy_dir(&timecard().join("media"), &state.path().join("objects"));
+    let dir = timecard();
+    let events = dir.join("events.jsonl");
+    let out = flowc(
+        &[
+            "run",
+            dir.to_str().expect("utf-8"),
+            "--events",
+            events.to_str().expect("utf-8"),
+            "--state",
+            state.path().to_str().expect("utf-8"),
+            "--llm-url",
+            &url,
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let described: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .filter(|e| e["detail-type"] == "ScreenDescribed")
+        .collect();
+    assert_eq!(described.len(), 8, "{stderr}");
+    for e in &described {
+        assert_eq!(
+            e["detail"]["data"]["summary"],
+            "The user edits invoice code."
+        );
+        assert_eq!(e["detail"]["view"]["engine"], "openai-chat");
+        assert_eq!(e["detail"]["view"]["usage"]["input_tokens"], 900);
+    }
+    let bodies: Vec<Value> = requests.try_iter().collect();
+    assert_eq!(bodies.len(), 8);
+    let first = &bodies[0];
+    assert_eq!(first["model"], "anthropic.claude-3-5-haiku-20241022-v1:0");
+    assert_eq!(first["max_tokens"], 300);
+    let prompt = first["messages"][0]["content"][0]["text"]
+        .as_str()
+        .expect("prompt");
+    assert!(
+        prompt.contains(
+            "The screenshot shows Visual Studio Code (window: \"billing.rs — invoices\")"
+        ),
+        "{prompt}"
+    );
+    let image = first["messages"][0]["content"][1]["image_url"]["url"]
+        .as_str()
+        .expect("image");
+    assert!(
+        image.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{image:.40}"
+    );
+}
