@@ -7,6 +7,7 @@ pub mod check;
 pub mod deploy;
 pub mod fmt;
 pub mod graph;
+pub mod index;
 pub mod lsp;
 pub mod pattern;
 pub mod project;

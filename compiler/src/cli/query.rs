@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use flow_runtime::local::search::{search, Hit};
 use flow_runtime::local::sinks::{DOCUMENTS_DIR, INDEX_DIR};
 
+use super::index::{search, Hit};
 use super::Format;
 
 /// `flowc query` arguments.

@@ -12,7 +12,6 @@ use clap::ValueEnum;
 use flow_runtime::engine::time::format_rfc3339;
 use flow_runtime::engine::{Emitted, Event, Millis};
 use flow_runtime::graph::Graph;
-use flow_runtime::local::search::SearchIndex;
 use flow_runtime::local::{
     CommandNodes, DirObjects, LocalSinks, MemoryObjects, MemoryStore, Ports, Runner, Sinks,
     SqliteStore, Store,
@@ -20,6 +19,7 @@ use flow_runtime::local::{
 use flow_runtime::ports::{Clock, EventBus, ObjectStore};
 use flowc::diagnostic::render::render_text;
 
+use super::index::SearchIndex;
 use super::project::load_project;
 use super::views::ViewArgs;
 use super::{text_style, Color};

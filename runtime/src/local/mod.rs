@@ -14,8 +14,6 @@ mod memory;
 mod objects;
 mod providers;
 mod runner;
-#[cfg(feature = "search")]
-pub mod search;
 #[cfg(feature = "local")]
 pub mod sinks;
 #[cfg(feature = "local")]

@@ -47,7 +47,7 @@ pub struct StoredDocument<'a> {
 }
 
 /// A full-text index of the documents (implemented with tantivy in
-/// `local::search`, feature `search`).
+/// the `flowc` CLI, `cli/index.rs`).
 pub trait DocumentIndex {
     /// Adds the document, replacing an earlier one with the same key.
     fn put(&mut self, doc: &StoredDocument<'_>) -> Result<(), String>;

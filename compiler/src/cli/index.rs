@@ -13,6 +13,9 @@
 //!
 //! Invariant: the index lives in `STATE/index` and is only written by the
 //! run that holds its lock; `flowc query` only reads.
+//!
+//! It lives in the CLI, not the runtime, so that tantivy is no dependency
+//! of the Lambda `bootstrap` build.
 
 use std::path::Path;
 
@@ -23,7 +26,7 @@ use tantivy::schema::{Field, Schema, Value as _, STORED, STRING, TEXT};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
-use super::sinks::{DocumentIndex, StoredDocument};
+use flow_runtime::local::sinks::{DocumentIndex, StoredDocument};
 
 /// The writer's memory budget (tantivy's minimum is 15 MB).
 const WRITER_BUDGET: usize = 20_000_000;
