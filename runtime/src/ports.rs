@@ -1,6 +1,6 @@
 //! Ports: what the engine's drivers need from the outside world, as small
 //! traits over domain types. Local adapters live in `crate::local`
-//! (SQLite, a directory, an offline view provider, commands); AWS adapters
+//! (SQLite, a directory, view engines, commands); AWS adapters
 //! (DynamoDB, S3, EventBridge, Bedrock, Transcribe) implement the same
 //! traits. Tests use the fakes in [`fakes`] and `local::MemoryStore`.
 

@@ -1,5 +1,5 @@
 //! `flowc test`: runs the `test` blocks of a graph on the local engine with
-//! a virtual clock, in-memory state and objects, offline views and custom
+//! a virtual clock, in-memory state and objects, placeholder views and custom
 //! commands run in the project directory.
 //!
 //! Test time starts at [`TEST_EPOCH`] (2026-01-01T00:00:00Z): `given … at
