@@ -267,7 +267,10 @@ fn event_store_routes_are_the_routers_endpoints() {
             .filter(|(_, r)| r["Properties"]["ApiId"] == api)
             .map(|(_, r)| {
                 assert_eq!(r["Properties"]["AuthorizationType"], "AWS_IAM");
-                r["Properties"]["RouteKey"].as_str().expect("key").to_string()
+                r["Properties"]["RouteKey"]
+                    .as_str()
+                    .expect("key")
+                    .to_string()
             })
             .collect();
         assert_eq!(routed, on_aws, "{example}");

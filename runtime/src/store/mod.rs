@@ -329,7 +329,12 @@ mod tests {
     #[test]
     fn every_endpoint_has_a_handler() {
         for e in &ENDPOINTS {
-            assert!(handler_of(e).is_some(), "{} {} has no handler", e.method, e.path);
+            assert!(
+                handler_of(e).is_some(),
+                "{} {} has no handler",
+                e.method,
+                e.path
+            );
         }
     }
 }
