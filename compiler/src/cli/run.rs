@@ -169,10 +169,14 @@ pub(crate) fn app_sinks(
 
 fn parse_webhook(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+        Some((name, url))
+            if !name.is_empty() && (url.starts_with("http://") || url.starts_with("https://")) =>
+        {
             Ok((name.to_string(), url.to_string()))
         }
-        _ => Err(format!("expected NAME=URL, got {text:?}")),
+        _ => Err(format!(
+            "expected NAME=URL with an http:// or https:// URL, got {text:?}"
+        )),
     }
 }
 

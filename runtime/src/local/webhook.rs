@@ -80,7 +80,8 @@ impl WebhookClient {
                     return Err(format!("POST {} answered {status} (not retried)", post.url))
                 }
                 Ok(status) => last = format!("answered {status}"),
-                Err(e) => last = e,
+                Err(Failure::Final(e)) => return Err(format!("POST {}: {e}", post.url)),
+                Err(Failure::Transient(e)) => last = e,
             }
         }
         Err(format!(
@@ -96,7 +97,7 @@ impl WebhookClient {
             .saturating_mul(1u32 << (n - 1).min(16))
     }
 
-    fn attempt(&self, post: &WebhookPost<'_>) -> Result<u16, String> {
+    fn attempt(&self, post: &WebhookPost<'_>) -> Result<u16, Failure> {
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -113,9 +114,23 @@ impl WebhookClient {
             )
             .body(post.body.to_string())
             .send()
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| {
+                // A URL the client cannot even build a request for will
+                // not work on a retry either.
+                if e.is_builder() {
+                    Failure::Final(describe(&e))
+                } else {
+                    Failure::Transient(describe(&e))
+                }
+            })?;
         Ok(response.status().as_u16())
     }
+}
+
+/// Why an attempt failed: worth another attempt or not.
+enum Failure {
+    Transient(String),
+    Final(String),
 }
 
 fn retryable(status: u16) -> bool {
