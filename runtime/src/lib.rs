@@ -15,6 +15,7 @@ pub mod aws;
 pub mod engine;
 pub mod graph;
 pub mod local;
+pub mod names;
 pub mod pattern;
 pub mod ports;
 pub mod sink;

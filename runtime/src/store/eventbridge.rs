@@ -2,8 +2,8 @@
 //! updated with PutRule / PutTargets / RemoveTargets (and DeleteRule for a
 //! route that is gone).
 //!
-//! Rules are named `<rule_prefix><route>` (the compiler names them
-//! `<project>-<stage>-<route>`) and described as the compiler does
+//! Rules are named `<rule_prefix><route part>` (`crate::names`, which
+//! the compiler uses for the template's rules too) and described as the compiler does
 //! (`route <name>: <event> -> <targets>`), which is how the rules of an
 //! event are found again. Targets are the nodes' functions with the same
 //! retry policy (10 attempts, an hour) and dead-letter queues as the
@@ -37,20 +37,6 @@ pub struct EventBridgeRoutes {
 
 fn failed(e: impl std::fmt::Display) -> String {
     format!("EventBridge: {e}")
-}
-
-/// A rule target id: `[.\-_A-Za-z0-9]+`, at most 64 characters.
-fn target_id(node: &str) -> String {
-    node.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(64)
-        .collect()
 }
 
 fn description(event: &str, route: &RouteSpec) -> String {
@@ -158,7 +144,7 @@ impl EventBridgeRoutes {
             .get(node)
             .ok_or_else(|| format!("no function is configured for node {node}"))?;
         Target::builder()
-            .id(target_id(node))
+            .id(crate::names::target_id(node))
             .arn(&t.arn)
             .retry_policy(
                 RetryPolicy::builder()
@@ -176,7 +162,13 @@ impl EventBridgeRoutes {
     }
 
     async fn put_route(&self, event: &str, route: &RouteSpec) -> Result<String, String> {
-        let name = format!("{}{}", self.rule_prefix, route.name);
+        // The compiler names the template's rules the same way, so a
+        // route the template made is replaced, not doubled.
+        let name = format!(
+            "{}{}",
+            self.rule_prefix,
+            crate::names::rule_route(&route.name)
+        );
         if name.len() > 64 {
             return Err(format!("rule name {name} is longer than 64 characters"));
         }

@@ -193,7 +193,7 @@ pub fn key_matcher(prefix: Option<&str>, suffix: Option<&str>) -> Option<Value> 
 /// their dead-letter queues.
 pub(crate) fn emit_event_store_api(b: &mut Builder) {
     let base = ids::EVENT_STORE_FUNCTION_BASE.to_string();
-    let rule_prefix = names::physical(&b.model.project, "");
+    let rule_prefix = names::route_rule_prefix(&b.model.project);
     let project_rules = Expr::Sub(format!(
         "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{}/{}*",
         sub_text(&names::project_stage(&b.model.project)),

@@ -4,11 +4,8 @@
 //! AWS length limits for any `Stage` the parameter accepts.
 
 use super::template::Expr;
-
-/// The longest `Stage` value the template accepts (parameter `MaxLength`).
-pub const STAGE_MAX: usize = 10;
-/// Function and rule names are at most 64 characters.
-const NAME_MAX: usize = 64;
+use flow_runtime::names::{rule_project, rule_route, NAME_MAX};
+pub use flow_runtime::names::{shorten, target_id, STAGE_MAX};
 /// S3 bucket names are at most 63 characters.
 const BUCKET_MAX: usize = 63;
 /// `-<12-digit account>-<stage>` appended to media bucket names.
@@ -23,6 +20,25 @@ pub fn physical(project: &str, suffix: &str) -> Expr {
         "{}-${{Stage}}-{}",
         escape_sub(&project),
         escape_sub(&suffix)
+    ))
+}
+
+/// The rule of a route: `<project part>-${Stage}-<route part>`, spelled
+/// by `flow_runtime::names` so that the Event Store API, changing the
+/// route at run time, names the same rule.
+pub fn route_rule(project: &str, route: &str) -> Expr {
+    Expr::sub(format!(
+        "{}-${{Stage}}-{}",
+        escape_sub(&rule_project(project)),
+        escape_sub(&rule_route(route))
+    ))
+}
+
+/// `<project part>-${Stage}-`: what every route rule's name starts with.
+pub fn route_rule_prefix(project: &str) -> Expr {
+    Expr::sub(format!(
+        "{}-${{Stage}}-",
+        escape_sub(&rule_project(project))
     ))
 }
 
@@ -51,21 +67,6 @@ pub fn media_bucket_shown(bucket: &str) -> String {
         Expr::Sub(s) | Expr::Str(s) => s,
         _ => bucket.to_string(),
     }
-}
-
-/// A rule target id: `[.\-_A-Za-z0-9]+`, at most 64 characters.
-pub fn target_id(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    shorten(&cleaned, NAME_MAX)
 }
 
 /// `Fn::Sub` treats `${` as a variable; `${!` writes it literally.
@@ -99,25 +100,6 @@ fn fit_pair(project: &str, suffix: &str, budget: usize) -> (String, String) {
     (project, suffix)
 }
 
-/// `text` if it has at most `max` characters, else a prefix, `-` and an
-/// 8-digit hash of the whole text (stable across runs and platforms).
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let hash = format!("{:08x}", fnv1a(text.as_bytes()));
-    let keep = max.saturating_sub(hash.len() + 1);
-    let prefix: String = text.chars().take(keep).collect();
-    format!("{}-{hash}", prefix.trim_end_matches(['-', '.']))
-}
-
-/// 32-bit FNV-1a.
-fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |hash, b| {
-        (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +127,26 @@ mod tests {
         let text = expanded(&name);
         assert!(text.len() <= 64, "{text} is {} long", text.len());
         assert_eq!(name, physical(&"p".repeat(40), &"N".repeat(60)));
+    }
+
+    /// The Event Store API names a replaced route's rule as
+    /// `FLOW_RULE_PREFIX` + `rule_route(route)`: that must be the rule the
+    /// template made, or a route change would add a second rule.
+    #[test]
+    fn route_rules_are_the_prefix_the_api_gets_plus_the_route_part() {
+        for (project, route) in [
+            ("timecard", "LongClicks"),
+            (
+                "acme-corporate-timecard-and-billing",
+                "SessionsThatNeedAReviewByAManager",
+            ),
+            (&*"p".repeat(64), &*"R".repeat(90)),
+        ] {
+            let rule = expanded(&route_rule(project, route));
+            let prefix = expanded(&route_rule_prefix(project));
+            assert_eq!(rule, format!("{prefix}{}", rule_route(route)));
+            assert!(rule.len() <= 64, "{rule} is {} long", rule.len());
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub(crate) fn emit_routes(b: &mut Builder) {
     for route in routes {
         let bases: Vec<String> = route.targets.iter().map(|t| logical_id(t, "")).collect();
         let rule = Rule {
-            name: names::physical(&b.model.project, &route.name),
+            name: names::route_rule(&b.model.project, &route.name),
             description: super::truncate(
                 &format!(
                     "route {}: {} -> {}{}",
