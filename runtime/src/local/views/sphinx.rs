@@ -83,6 +83,9 @@ impl Transcriber for SphinxTranscriber {
         run(
             "sox",
             &[
+                // Repeatable: a fixed seed for the dither, so the same audio
+                // gives the same transcript on every run.
+                os("-R"),
                 path.as_os_str(),
                 os("-r"),
                 os("16000"),
@@ -199,10 +202,21 @@ pub fn parse_words(out: &str) -> Vec<Word> {
                 word: word.to_string(),
                 start_ms: (start * 1000.0).round() as u64,
                 end_ms: (end * 1000.0).round() as u64,
-                confidence: p,
+                confidence: posterior(p),
             })
         })
         .collect()
+}
+
+/// A word's posterior probability as a confidence in `[0, 1]`: PocketSphinx
+/// computes it in the log domain and prints values a hair outside (seen:
+/// `1.000100`), which would break the `[0, 1]` the output promises.
+fn posterior(p: f64) -> f64 {
+    if p.is_nan() {
+        0.0
+    } else {
+        p.clamp(0.0, 1.0)
+    }
 }
 
 /// The words of `pocketsphinx single` (PocketSphinx 5): one JSON object
@@ -226,7 +240,7 @@ pub fn parse_json_words(out: &str) -> Result<Vec<Word>, String> {
                 word: word.split_once('(').map_or(word, |(w, _)| w).to_string(),
                 start_ms: (start * 1000.0).round() as u64,
                 end_ms: ((start + length) * 1000.0).round() as u64,
-                confidence: w["p"].as_f64().unwrap_or(0.0),
+                confidence: posterior(w["p"].as_f64().unwrap_or(0.0)),
             });
         }
     }
@@ -236,6 +250,17 @@ pub fn parse_json_words(out: &str) -> Result<Vec<Word>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn posteriors_printed_above_one_are_confidences_of_one() {
+        let words =
+            parse_words("<s> 0.000 0.020 1.000100\nis 2.370 2.530 1.000100\nsun 2.540 2.900 0.5\n");
+        let confidences: Vec<f64> = words.iter().map(|w| w.confidence).collect();
+        assert_eq!(confidences, [1.0, 0.5]);
+        let json =
+            parse_json_words(r#"{"w":[{"t":"is","b":0.1,"d":0.2,"p":1.0001}]}"#).expect("json");
+        assert_eq!(json[0].confidence, 1.0);
+    }
 
     #[test]
     fn reads_the_json_lines_of_pocketsphinx_5() {
