@@ -70,6 +70,8 @@ elif mode == "slow":
     std::fs::write(dir.join("events.jsonl"), format!("{events}\n")).expect("events");
 }
 
+/// Runs the project; a run in which an event failed exits 1 (each failing
+/// mode below fails exactly one event), a clean run 0.
 fn run(mode: &str, timeout: &str) -> (Vec<Value>, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     project(dir.path(), mode, timeout);
@@ -80,7 +82,14 @@ fn run(mode: &str, timeout: &str) -> (Vec<Value>, String) {
         .output()
         .expect("flowc runs");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
+    let expected = if mode == "valid" { 0 } else { 1 };
+    assert_eq!(out.status.code(), Some(expected), "{stderr}");
+    if expected == 1 {
+        assert!(
+            stderr.contains("error: 1 event(s) failed in a node or sink"),
+            "{stderr}"
+        );
+    }
     let events = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))

@@ -142,7 +142,13 @@ pub fn run(args: &RunArgs) -> ExitCode {
         }),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
+        // The run went to the end, but events failed: on AWS they would be
+        // in a dead-letter queue, so a script must not read this as clean.
+        Ok(failed) => {
+            eprintln!("error: {failed} event(s) failed in a node or sink (reported above)");
+            ExitCode::from(1)
+        }
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
@@ -204,7 +210,10 @@ struct Input {
 /// Commits every this many input events (virtual clock).
 const BATCH: u64 = 512;
 
-fn drive<S: Store>(mut runner: Runner<S>, args: &RunArgs) -> Result<(), String> {
+/// Runs the stream; the result is how many events failed in a node or a
+/// sink (each reported as it happens; notes and warnings do not count).
+fn drive<S: Store>(mut runner: Runner<S>, args: &RunArgs) -> Result<usize, String> {
+    let mut failed = 0;
     let (reader, size): (Box<dyn Read + Send>, Option<u64>) = if args.events == Path::new("-") {
         (Box::new(std::io::stdin()), None)
     } else {
@@ -285,6 +294,7 @@ fn drive<S: Store>(mut runner: Runner<S>, args: &RunArgs) -> Result<(), String> 
         runner.advance(now, &mut out).map_err(|e| e.to_string())?;
         runner.publish(event, &mut out).map_err(|e| e.to_string())?;
         for message in runner.take_errors() {
+            failed += usize::from(message.starts_with("error"));
             report(&progress, &message);
         }
         if args.clock == ClockArg::Wall || input.events >= next_commit {
@@ -297,11 +307,12 @@ fn drive<S: Store>(mut runner: Runner<S>, args: &RunArgs) -> Result<(), String> 
     }
     let tail = finish_input(&mut runner, &mut out, args)?;
     for message in runner.take_errors() {
+        failed += usize::from(message.starts_with("error"));
         eprintln!("{message}");
     }
     finish_batch(&mut runner, &mut out)?;
     print_summary(&runner, &input, &tail);
-    Ok(())
+    Ok(failed)
 }
 
 /// At the end of the input: with the virtual clock, fire every pending
