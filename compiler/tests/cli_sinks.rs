@@ -349,7 +349,8 @@ fn a_webhook_without_its_secret_is_not_posted() {
     let (url, seen) = receiver(0);
     let out = run_notes(&project, &events, &state, &url, false);
     let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    // Undelivered events make the run exit 1 (each reported).
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("FLOWC_SECRET_NOTES_SIGNING_KEY") && stderr.contains("Notes.Hook"),
         "{stderr}"
@@ -573,7 +574,11 @@ fn a_receiver_that_answers_too_late_gets_every_attempt_then_the_event_again() {
     });
     let out = run_notes(&project, &events_one, &state, &url, true);
     let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: 1 event(s) failed in a node or sink"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("failed after 4 attempt(s): timed out")
             && stderr.contains("error: sink Notes.Hook (notes.flow:"),
