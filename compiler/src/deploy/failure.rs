@@ -7,11 +7,9 @@
 //! itself with the service's message instead; then the resource is found
 //! by the physical name the message quotes.
 
-use std::fmt;
-
 use flowc::diagnostic::render::TextStyle;
 use flowc::SourceSet;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::Value;
 
 use super::progress::StackEvent;
@@ -65,30 +63,26 @@ pub fn render(
     let len = file.text.len();
     let start = (span.start as usize).min(len);
     let end = (span.end as usize).clamp(start, len);
-    let report = Report {
-        message,
-        help: help_for(reason),
-        source: NamedSource::new(file.path.clone(), file.text.clone()).with_language("flow"),
-        label: LabeledSpan::new_primary_with_span(
-            Some(format!(
-                "{logical_id} comes from this {}",
-                origin.declaration
-            )),
-            (start, end - start),
-        ),
-    };
-    let theme = match (style.unicode, style.color) {
-        (true, true) => GraphicalTheme::unicode(),
-        (true, false) => GraphicalTheme::unicode_nocolor(),
-        (false, true) => GraphicalTheme::ascii(),
-        (false, false) => GraphicalTheme::none(),
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false);
+    let label = LabeledSpan::new_primary_with_span(
+        Some(format!(
+            "{logical_id} comes from this {}",
+            origin.declaration
+        )),
+        (start, end - start),
+    );
+    let mut diagnostic = MietteDiagnostic::new(message.clone()).with_label(label);
+    if let Some(help) = help_for(reason) {
+        diagnostic = diagnostic.with_help(help);
+    }
+    let source = NamedSource::new(file.path.clone(), file.text.clone()).with_language("flow");
+    let report = miette::Report::new(diagnostic).with_source_code(source);
     let mut out = String::new();
-    if handler.render_report(&mut out, &report).is_err() {
-        out = format!("error: {} ({})\n", report.message, origin.describe());
+    if style
+        .handler()
+        .render_report(&mut out, report.as_ref())
+        .is_err()
+    {
+        out = format!("error: {message} ({})\n", origin.describe());
     }
     out
 }
@@ -190,38 +184,6 @@ pub fn physical_names(template: &Value, vars: &[(&str, &str)]) -> Vec<Named> {
         }
     }
     out
-}
-
-#[derive(Debug)]
-struct Report {
-    message: String,
-    help: Option<String>,
-    source: NamedSource<String>,
-    label: LabeledSpan,
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Report {}
-
-impl miette::Diagnostic for Report {
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(self.label.clone())))
-    }
 }
 
 #[cfg(test)]

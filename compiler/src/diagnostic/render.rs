@@ -31,17 +31,24 @@ impl Default for TextStyle {
     }
 }
 
+impl TextStyle {
+    /// The miette handler that draws reports in this style.
+    pub fn handler(self) -> GraphicalReportHandler {
+        let theme = match (self.unicode, self.color) {
+            (true, true) => GraphicalTheme::unicode(),
+            (true, false) => GraphicalTheme::unicode_nocolor(),
+            (false, true) => GraphicalTheme::ascii(),
+            (false, false) => GraphicalTheme::none(),
+        };
+        GraphicalReportHandler::new_themed(theme)
+            .with_width(self.width)
+            .with_links(false)
+    }
+}
+
 /// Renders one diagnostic as text, with its source snippets.
 pub fn render_text(diagnostic: &Diagnostic, sources: &SourceSet, style: TextStyle) -> String {
-    let theme = match (style.unicode, style.color) {
-        (true, true) => GraphicalTheme::unicode(),
-        (true, false) => GraphicalTheme::unicode_nocolor(),
-        (false, true) => GraphicalTheme::ascii(),
-        (false, false) => GraphicalTheme::none(),
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false);
+    let handler = style.handler();
     let report = Report::build(diagnostic, sources);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
