@@ -6,6 +6,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+use common::copy_dir;
+
 fn flowc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flowc"))
 }
@@ -94,19 +97,6 @@ fn run_is_deterministic_and_reads_stdin() {
         "{}",
         text(&piped.stderr)
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// Split in two runs over one state directory, the stream gives what one
